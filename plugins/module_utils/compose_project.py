@@ -35,6 +35,15 @@ _REFERENCE = re.compile(
 NAME_TOTAL_LENGTH_MAX = 255
 
 
+def _repository_path(ref):
+    """The path components of a reference, without registry, tag or digest."""
+    parts = ref.split("@", 1)[0].split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    parts[-1] = parts[-1].split(":", 1)[0]
+    return parts
+
+
 def image_ref_error(ref):
     """Return why ``ref`` is not a valid image reference, or '' when it is."""
     if not isinstance(ref, str) or not ref:
@@ -43,13 +52,11 @@ def image_ref_error(ref):
         return "the image reference contains white space"
     m = _REFERENCE.match(ref)
     if not m:
-        if re.search(r"[A-Z]", ref.split("/")[-1].split(":")[0].split("@")[0]):
+        if re.search(r"[A-Z]", "/".join(_repository_path(ref))):
             return "the repository name must be lowercase"
         if ref.count("@") > 1 or ref.endswith((":", "@", "/")):
             return "the reference is malformed (empty tag, digest or path component)"
         return "the reference does not match [registry/]repository[:tag][@digest]"
-    # A first component without '.', ':' or 'localhost' is a path, not a registry; that is how
-    # docker itself decides (reference.splitDockerDomain).
     if len(m.group("name")) > NAME_TOTAL_LENGTH_MAX:
         return "the repository name is longer than %d characters" % NAME_TOTAL_LENGTH_MAX
     return ""
