@@ -45,11 +45,11 @@ if ! image_has_key local/standin-backend:sandbox "$key" || [ ! -s "$tar" ] \
       timescaledb) ep='["/usr/local/bin/postgres-entrypoint"]'; cmd='[]' ;;
       redis) ep='[]'; cmd='["redis-server"]' ;;
       nginx) ep='[]'; cmd='["nginx","-g","daemon off;"]' ;;
-      backend) ep='["/usr/local/bin/standin","backend"]'; cmd='[]' ;;
-      prediction-service) ep='["/usr/local/bin/standin","prediction"]'; cmd='[]' ;;
-      data-collector) ep='["/usr/local/bin/standin","collector"]'; cmd='[]' ;;
-      jenkins) ep='["/usr/local/bin/standin","jenkins"]'; cmd='[]' ;;
-      frontend) ep='["/usr/local/bin/standin","frontend"]'; cmd='[]' ;;
+      backend) ep='["python3","/usr/local/bin/standin","backend"]'; cmd='[]' ;;
+      prediction-service) ep='["python3","/usr/local/bin/standin","prediction"]'; cmd='[]' ;;
+      data-collector) ep='["python3","/usr/local/bin/standin","collector"]'; cmd='[]' ;;
+      jenkins) ep='["python3","/usr/local/bin/standin","jenkins"]'; cmd='[]' ;;
+      frontend) ep='["python3","/usr/local/bin/standin","frontend"]'; cmd='[]' ;;
     esac
     log "image local/standin-$svc:sandbox"
     { cat "$IO_ROOT/sandbox/images/Dockerfile.standin"

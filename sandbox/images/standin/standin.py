@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Stand-in application services for the sandbox fleet.
 
 The production fleet runs the project's own images (backend, prediction-service,
