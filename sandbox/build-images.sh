@@ -18,6 +18,7 @@ bootstrap_image() { # NAME PACKAGES [PATHS TO DROP] [OVERLAY DIR]
     || { tail -20 "$root.log" >&2; exit 1; }
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
     "$root"/usr/share/doc/* "$root"/usr/share/man/*
+  # shellcheck disable=SC2086 # $p is a glob on purpose
   for p in $drop; do rm -rf "${root:?}"/$p; done
   [ -z "$overlay" ] || cp -a "$IO_ROOT/sandbox/images/$overlay/." "$root/"
   tar -C "$root" -c . | docker import -c "LABEL io.orch.key=$key" -c 'CMD ["/sbin/init"]' - "$name" >/dev/null

@@ -5,7 +5,7 @@
 #   bash scripts/demo.sh          bring the fleet up and converge it
 #   bash scripts/demo.sh down     remove the fleet
 . "$(dirname "$0")/lib.sh"
-cd "$IO_ROOT"
+cd "$IO_ROOT" || exit 1
 bash scripts/setup-host.sh
 use_venv
 if [ "${1:-up}" = down ]; then

@@ -23,6 +23,6 @@ trap 'rm -rf "$work"' EXIT
 dst="$work/ansible_collections/investment/orchestration"
 mkdir -p "$dst"
 (cd "$IO_ROOT" && git ls-files -co --exclude-standard | grep -v '^collections/' | tar -cT - -f -) | tar -C "$dst" -xf -
-cd "$dst"
+cd "$dst" || exit 1
 ansible-test sanity --python "$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
   --requirements --color no "$@"

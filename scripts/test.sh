@@ -28,7 +28,7 @@ step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh
-scenarios=${IO_SCENARIOS:-$(cd molecule && ls -d */ | tr -d / | tr '\n' ' ')}
+scenarios=${IO_SCENARIOS:-$(find molecule -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')}
 for s in $scenarios; do
   step "molecule-$s" molecule test -s "$s"
 done
