@@ -182,7 +182,9 @@ if [ "$RUN_KCM" = 1 ]; then
   check "kcm: namespace deletion completes" "$KUBECTL" delete namespace smoke --wait --timeout=90s
 fi
 
-sleep 10 # let the startup work settle before measuring idle memory
+sleep 10 & # let the startup work settle before measuring idle memory
+pids+=("$!")
+wait "$!" # (in the background, so that a signal's trap runs at once)
 echo "idle RSS: etcd $(rss_mib "$etcd_pid") MiB, kube-apiserver $(rss_mib "$api_pid") MiB${kcm_pid:+, kube-controller-manager $(rss_mib "$kcm_pid") MiB}"
 [ "$failed" = 0 ] || dump_logs
 echo "$passed passed, $failed failed"
