@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Builds a real Kubernetes control plane for the tests from upstream sources served by the Go
 # module proxy (k3s is not served here): kube-apiserver, kube-controller-manager and kubectl from
-# k8s.io/kubernetes with its staging modules pinned (tools/kube-apiserver/go.mod), plus etcd.
+# k8s.io/kubernetes with its staging modules pinned (tools/kube-apiserver/go.mod), plus etcd, and
+# the node components kube-scheduler, kubelet and kube-proxy (tools/kube-node).
 #
-# Output: $IO_CACHE/kube/<version>/{kube-apiserver,kube-controller-manager,kubectl} and, when etcd
-# is built from source, etcd. Skips what already exists. The last line printed is that directory.
+# Output: $IO_CACHE/kube/<version>/{kube-apiserver,kube-controller-manager,kubectl,kube-scheduler,
+# kubelet,kube-proxy} and, when etcd is built from source, etcd. Skips each binary that already
+# exists. The last line printed is that directory. KUBE_CMDS="kubectl kubelet" builds only those.
+#
+# All are static (CGO_ENABLED=0), with upstream's release tags (hack/lib/golang.sh:
+# selinux,notest,grpcnotrace). Upstream releases build kubelet with cgo (the only one); here it is
+# static too (pure-Go DNS resolver and user lookup), so it runs on any glibc/musl node.
 #
 # etcd: ETCD_FROM=auto (default) uses an etcd on PATH, else Debian's etcd-server package when apt
 # has one (bookworm: 3.4.23), else builds go.etcd.io/etcd/server/v3 (the version that
@@ -40,17 +46,19 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 
+gotags=${KUBE_GO_TAGS:-selinux,notest,grpcnotrace}
+
 build() { # build OUTPUT-NAME PACKAGE...: go build into $OUT atomically
   local name=$1 tmp
   shift
   tmp=$(mktemp -d "$OUT/.build.XXXXXX")
-  (cd "$SRC" && nice -n 19 "$GO" build -trimpath -ldflags "$ldflags" -o "$tmp/" "$@")
+  (cd "$SRC" && nice -n 19 "$GO" build -trimpath -tags "$gotags" -ldflags "$ldflags" -o "$tmp/" "$@")
   for f in "$tmp"/*; do mv -f "$f" "$OUT/"; done
   rmdir "$tmp"
   log "built $name in $OUT"
 }
 
-cmds=(kube-apiserver kube-controller-manager kubectl)
+read -ra cmds <<<"${KUBE_CMDS:-kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy}"
 missing=()
 for c in "${cmds[@]}"; do [ -x "$OUT/$c" ] || missing+=("k8s.io/kubernetes/cmd/$c"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -108,5 +116,8 @@ esac
 etcd_bin=$OUT/etcd
 [ -x "$etcd_bin" ] || etcd_bin=$(command -v etcd)
 log "etcd: $etcd_bin ($("$etcd_bin" --version 2>/dev/null | head -1))"
-log "kube-apiserver: $("$OUT/kube-apiserver" --version)"
+for c in "${cmds[@]}"; do
+  if [ "$c" = kubectl ]; then v=$("$OUT/$c" version --client | head -1); else v=$("$OUT/$c" --version); fi
+  log "$c: $v"
+done
 echo "$OUT"
