@@ -181,7 +181,10 @@ if [ "$PROFILE" = lowmem ]; then
     --event-ttl=15m
   envfile kube-controller-manager 64MiB --leader-elect=false --concurrent-deployment-syncs=2 \
     --concurrent-replicaset-syncs=2 --concurrent-gc-syncs=5 \
-    --controllers='*,-bootstrapsigner,-tokencleaner,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-persistentvolume-expander,-ephemeral-volume-controller,-resourceclaim-controller'
+    --controllers="*,$(printf -- '-%s-controller,' node-ipam node-route cloud-node-lifecycle \
+      service-lb persistentvolume-expander ephemeral-volume resourceclaim device-taint-eviction \
+      horizontal-pod-autoscaler storage-version-migrator podcertificaterequest-cleaner \
+      kube-apiserver-serving-clustertrustbundle-publisher | sed 's/,$//')"
   envfile kube-scheduler 40MiB --leader-elect=false
   envfile kubelet 64MiB
   envfile kube-proxy 32MiB
@@ -292,7 +295,7 @@ EOF
 unit() { # unit NAME AFTER EXECSTART...
   local name=$1 after=$2
   shift 2
-  cat >/etc/systemd/system/$name.service <<EOF
+  cat >"/etc/systemd/system/$name.service" <<EOF
 # Written by /opt/kn/node-setup.sh (upstream Kubernetes, not k3s).
 [Unit]
 Description=$name (upstream Kubernetes $(/usr/local/bin/kubelet --version | awk '{print $2}'))
@@ -312,11 +315,13 @@ EOF
 }
 # etcd: Debian's binary (etcd-server 3.4) in our own unit (Debian's etcd.service is masked).
 systemctl mask etcd.service >/dev/null 2>&1 || true
-# '$PROFILE_FLAGS' stays literal: systemd splits the unbraced variable into words.
+# PF is literal in the units: systemd splits the unbraced $PROFILE_FLAGS into words.
+# shellcheck disable=SC2016
+PF='$PROFILE_FLAGS'
 unit kube-etcd "" /usr/bin/etcd --name "$NODE" --data-dir /var/lib/etcd \
   --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
   --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-  --initial-cluster "$NODE=http://127.0.0.1:2380" --logger=zap '$PROFILE_FLAGS'
+  --initial-cluster "$NODE=http://127.0.0.1:2380" --logger=zap "$PF"
 unit kube-apiserver kube-etcd.service /usr/local/bin/kube-apiserver \
   --etcd-servers=http://127.0.0.1:2379 --advertise-address="$NODE_IP" --secure-port=6443 \
   --allow-privileged=true --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
@@ -325,20 +330,20 @@ unit kube-apiserver kube-etcd.service /usr/local/bin/kube-apiserver \
   --kubelet-client-key=$PKI/apiserver-kubelet-client.key \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file=$PKI/sa.pub --service-account-signing-key-file=$PKI/sa.key \
-  --service-cluster-ip-range="$SVC_CIDR" --profiling=false '$PROFILE_FLAGS'
+  --service-cluster-ip-range="$SVC_CIDR" --profiling=false "$PF"
 unit kube-controller-manager kube-apiserver.service /usr/local/bin/kube-controller-manager \
   --kubeconfig=$K/controller-manager.conf --authentication-kubeconfig=$K/controller-manager.conf \
   --authorization-kubeconfig=$K/controller-manager.conf --bind-address=127.0.0.1 \
   --service-account-private-key-file=$PKI/sa.key --root-ca-file=$PKI/ca.crt \
   --cluster-signing-cert-file=$PKI/ca.crt --cluster-signing-key-file=$PKI/ca.key \
-  --use-service-account-credentials=true --profiling=false '$PROFILE_FLAGS'
+  --use-service-account-credentials=true --profiling=false "$PF"
 unit kube-scheduler kube-apiserver.service /usr/local/bin/kube-scheduler \
   --kubeconfig=$K/scheduler.conf --authentication-kubeconfig=$K/scheduler.conf \
-  --authorization-kubeconfig=$K/scheduler.conf --bind-address=127.0.0.1 --profiling=false '$PROFILE_FLAGS'
+  --authorization-kubeconfig=$K/scheduler.conf --bind-address=127.0.0.1 --profiling=false "$PF"
 unit kubelet "containerd.service kn-sandbox-shims.service" /usr/local/bin/kubelet \
   --config=$K/kubelet.yaml --kubeconfig=$K/kubelet.conf --hostname-override="$NODE" \
-  --node-ip="$NODE_IP" '$PROFILE_FLAGS'
-unit kube-proxy "kn-sandbox-shims.service" /usr/local/bin/kube-proxy --config=$K/kube-proxy.yaml '$PROFILE_FLAGS'
+  --node-ip="$NODE_IP" "$PF"
+unit kube-proxy "kn-sandbox-shims.service" /usr/local/bin/kube-proxy --config=$K/kube-proxy.yaml "$PF"
 systemctl daemon-reload
 systemctl enable kn-sandbox-shims.service containerd.service kube-etcd.service kube-apiserver.service \
   kube-controller-manager.service kube-scheduler.service kubelet.service kube-proxy.service >/dev/null 2>&1
