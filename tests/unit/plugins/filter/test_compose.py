@@ -6,7 +6,7 @@ from ansible_collections.investment.orchestration.plugins.filter.compose import 
 
 def test_filters_are_registered():
     filters = FilterModule().filters()
-    assert set(filters) == {"compose_project", "image_ref_error"}
+    assert set(filters) == {"compose_project", "compose_to_k8s", "image_ref_error"}
     assert filters["image_ref_error"]("Bad:tag") != ""
 
 
