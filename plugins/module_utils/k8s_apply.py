@@ -219,7 +219,7 @@ def check_definition(obj, origin):
 def split_api_version(api_version):
     """``apps/v1`` -> (``apps``, ``v1``); ``v1`` -> (``""``, ``v1``)."""
     if "/" in api_version:
-        group, _, version = api_version.partition("/")
+        group, version = api_version.split("/", 1)
         return group, version
     return "", api_version
 
@@ -817,7 +817,7 @@ class Applier(object):
                 problems.append(str(exc))
                 continue
             bodies.append((copy.deepcopy(obj), origin, index))
-            group, _ = split_api_version(obj["apiVersion"])
+            group = split_api_version(obj["apiVersion"])[0]
             if group == CRD_GROUP and obj["kind"] == CRD_KIND:
                 self.discovery.register_crd(obj)
         items, seen = [], {}
@@ -1048,13 +1048,14 @@ class Applier(object):
     def prune(self, candidates):
         for cand in candidates:
             resource, obj = cand["resource"], cand["object"]
-            query = [("propagationPolicy", "Background")]
+            # The API server reads DeleteOptions from the body when there is one, ignoring the
+            # query: dryRun must be in the body.
+            options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
             if self.check_mode:
-                query.append(("dryRun", "All"))
+                options["dryRun"] = ["All"]
             what = describe(cand["kind"], cand["namespace"], cand["name"])
             try:
-                self.client.request("DELETE", resource.path(cand["namespace"], cand["name"]), query=query,
-                                    body={"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"},
+                self.client.request("DELETE", resource.path(cand["namespace"], cand["name"]), body=options,
                                     content_type="application/json")
             except ApiError as exc:
                 if exc.is_not_found:

@@ -54,8 +54,8 @@ def group_kind(api_version, kind):
 
 def split_group_kind(text):
     """Inverse of group_kind: ``Deployment.apps`` -> (``apps``, ``Deployment``)."""
-    kind, _, group = text.partition(".")
-    return group, kind
+    parts = text.split(".", 1)
+    return (parts[1] if len(parts) == 2 else ""), parts[0]
 
 
 def join_sorted(values):

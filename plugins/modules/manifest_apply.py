@@ -38,15 +38,15 @@ options:
     description:
       - Manifest files or directories on the target. A directory stands for its C(*.yaml),
         C(*.yml) and C(*.json) files, sorted by name, not recursively (as C(kubectl apply -f DIR)).
-      - A file may hold several YAML documents; a C(kind: List) (or any C(*List) with C(items))
-        is replaced by its items.
+      - "A file may hold several YAML documents; a C(kind: List) (or any C(*List) with C(items))
+        is replaced by its items."
     type: list
     elements: path
     default: []
   definitions:
     description:
-      - Objects given inline, each a dictionary or YAML text (several documents allowed);
-        C(kind: List) is expanded. Applied after the O(src) objects of the same kind.
+      - "Objects given inline, each a dictionary or YAML text (several documents allowed);
+        C(kind: List) is expanded. Applied after the O(src) objects of the same kind."
       - May contain Secrets, so the option is C(no_log) and the module's invocation shows it with
         Secret values redacted.
     type: list
@@ -291,12 +291,10 @@ def _leaves(value):
     """The strings AnsibleModule collects from a no_log option (all its scalars)."""
     if isinstance(value, dict):
         for v in value.values():
-            for leaf in _leaves(v):
-                yield leaf
+            yield from _leaves(v)
     elif isinstance(value, (list, tuple)):
         for v in value:
-            for leaf in _leaves(v):
-                yield leaf
+            yield from _leaves(v)
     elif value is not None and not isinstance(value, bool):
         text = str(value)
         if text:
@@ -358,7 +356,7 @@ def main():
         sources = load_sources(params["src"], params["definitions"])
     except ApplyError as exc:
         fail(str(exc))
-    module.no_log_values.update(secret_values(obj for obj, _ in sources))
+    module.no_log_values.update(secret_values(obj for obj, origin in sources))
     invocation["module_args"]["definitions"] = [
         redact(obj) for obj, origin in sources if origin.startswith("definitions[")]
 

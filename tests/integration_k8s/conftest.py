@@ -31,7 +31,7 @@ def _free_ports(count):
     """``count`` distinct free TCP ports on 127.0.0.1 (held open together so they differ)."""
     socks = []
     try:
-        for _ in range(count):
+        for unused in range(count):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind(("127.0.0.1", 0))
             socks.append(s)
@@ -97,7 +97,9 @@ class ControlPlane:
             "--initial-cluster", "it=http://127.0.0.1:%d" % self.etcd_peer_port,
         ])
         self._wait("etcd", 30, self._etcd_healthy)
-        p = lambda name: os.path.join(self.tmp, name)  # noqa: E731
+
+        def p(name):
+            return os.path.join(self.tmp, name)
         self._spawn("apiserver", [
             os.path.join(self.bin_dir, "kube-apiserver"),
             "--etcd-servers=http://127.0.0.1:%d" % self.etcd_port,

@@ -30,9 +30,12 @@ mkdir -p "$PKI" /var/lib/kn /etc/cni/net.d /etc/containerd /var/lib/kubelet /LOG
 if ! command -v etcd >/dev/null || [ ! -x /usr/lib/cni/bridge ]; then
   log "dpkg -i $(cd "$KN" && echo ./*.deb)"
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  DEBIAN_FRONTEND=noninteractive dpkg -i "$KN"/*.deb >/dev/null
+  DEBIAN_FRONTEND=noninteractive dpkg -i "$KN"/*.deb >/var/lib/kn/dpkg.log 2>&1 ||
+    { cat /var/lib/kn/dpkg.log >&2; exit 1; }
   rm -f /usr/sbin/policy-rc.d
-  systemctl disable --now cni-dhcp.socket cni-dhcp.service >/dev/null 2>&1 || true
+  # Debian's own units stay off: etcd runs as kube-etcd.service below.
+  systemctl disable --now cni-dhcp.socket cni-dhcp.service etcd.service >/dev/null 2>&1 || true
+  systemctl mask etcd.service >/dev/null 2>&1
 fi
 # Docker shares containerd with the kubelet here; it is not part of the Kubernetes node and its
 # ~70 MiB would blur the measurement. KN_KEEP_DOCKER=1 keeps it.
@@ -89,8 +92,8 @@ WantedBy=multi-user.target
 EOF
 
 # ---------------------------------------------------------------- PKI (once)
-sign() { # sign NAME SUBJECT [SAN]: client (or, with SAN, server+client) cert signed by the CA
-  local name=$1 subj=$2 san=${3:-}
+sign() { # sign NAME SUBJECT [SAN] [CA]: client (with SAN: server+client) cert signed by CA (ca)
+  local name=$1 subj=$2 san=${3:-} ca=${4:-ca}
   [ -s "$PKI/$name.crt" ] && return 0
   openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$PKI/$name.key" -out "$PKI/$name.csr" 2>/dev/null
   if [ -n "$san" ]; then
@@ -98,15 +101,20 @@ sign() { # sign NAME SUBJECT [SAN]: client (or, with SAN, server+client) cert si
   else
     printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n' >"$PKI/$name.ext"
   fi
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" -CAcreateserial \
     -days 365 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
   rm -f "$PKI/$name.csr" "$PKI/$name.ext"
 }
-if [ ! -s "$PKI/ca.crt" ]; then
-  log "PKI"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=kn-ca \
+# Layout as kubeadm's: a cluster CA, a front-proxy CA (aggregation layer: request-header
+# authentication of kube-controller-manager's and kube-scheduler's own endpoints), SA keys.
+for ca in ca front-proxy-ca; do
+  [ -s "$PKI/$ca.crt" ] && continue
+  log "PKI: $ca"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=kn-$ca" \
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
-    -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
+    -keyout "$PKI/$ca.key" -out "$PKI/$ca.crt" 2>/dev/null
+done
+if [ ! -s "$PKI/sa.key" ]; then
   openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
   openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
 fi
@@ -118,6 +126,7 @@ sign controller-manager /CN=system:kube-controller-manager
 sign scheduler /CN=system:kube-scheduler
 sign kubelet "/O=system:nodes/CN=system:node:$NODE"
 sign kube-proxy /CN=system:kube-proxy
+sign front-proxy-client /CN=front-proxy-client "" front-proxy-ca
 chmod 600 "$PKI"/*.key
 
 kubeconfig() { # kubeconfig FILE CERT-NAME
@@ -143,6 +152,10 @@ kubeconfig $K/scheduler.conf scheduler
 kubeconfig $K/kubelet.conf kubelet
 kubeconfig $K/kube-proxy.conf kube-proxy
 mkdir -p /root/.kube && cp $K/admin.conf /root/.kube/config
+
+# Stop what runs before its configuration changes (kube-proxy exits when its file changes).
+KUBE_UNITS=(kube-etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+systemctl stop "${KUBE_UNITS[@]/%/.service}" 2>/dev/null || true
 
 # ---------------------------------------------------------------- profile
 # default: upstream defaults (only what a working node needs). lowmem: the settings below.
@@ -202,7 +215,13 @@ version = 2
 $([ "$PROFILE" = lowmem ] && echo 'disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]')
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
-  enable_cdi = false
+$(systemd-detect-virt -qc && cat <<'SHIM'
+  # Sandbox shim 6: the node has no CAP_SYS_RESOURCE, so runc cannot lower oom_score_adj below
+  # the node's own (0); the kubelet asks -998 for pause and -997 for Guaranteed pods, and runc
+  # fails ("can't get final child's PID from pipe: EOF"). Clamp the score to containerd's own.
+  restrict_oom_score_adj = true
+SHIM
+)
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -286,6 +305,7 @@ mode: iptables
 clientConnection: {kubeconfig: $K/kube-proxy.conf}
 hostnameOverride: $NODE
 clusterCIDR: $POD_CIDR
+nodePortAddresses: [primary]
 # Sandbox shim 5: nf_conntrack_max is host-global and read-only outside the host's network
 # namespace; 0 = leave it alone (the host has 262144). The per-netns timeouts are still set.
 conntrack: {maxPerCore: 0}
@@ -314,7 +334,6 @@ WantedBy=multi-user.target
 EOF
 }
 # etcd: Debian's binary (etcd-server 3.4) in our own unit (Debian's etcd.service is masked).
-systemctl mask etcd.service >/dev/null 2>&1 || true
 # PF is literal in the units: systemd splits the unbraced $PROFILE_FLAGS into words.
 # shellcheck disable=SC2016
 PF='$PROFILE_FLAGS'
@@ -330,6 +349,10 @@ unit kube-apiserver kube-etcd.service /usr/local/bin/kube-apiserver \
   --kubelet-client-key=$PKI/apiserver-kubelet-client.key \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file=$PKI/sa.pub --service-account-signing-key-file=$PKI/sa.key \
+  --requestheader-client-ca-file=$PKI/front-proxy-ca.crt --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file=$PKI/front-proxy-client.crt --proxy-client-key-file=$PKI/front-proxy-client.key \
   --service-cluster-ip-range="$SVC_CIDR" --profiling=false "$PF"
 unit kube-controller-manager kube-apiserver.service /usr/local/bin/kube-controller-manager \
   --kubeconfig=$K/controller-manager.conf --authentication-kubeconfig=$K/controller-manager.conf \
@@ -362,8 +385,6 @@ for tarball in "$KN"/images/*.tar; do
 done
 
 # ---------------------------------------------------------------- (re)start and wait for Ready
-KUBE_UNITS=(kube-etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
-systemctl stop "${KUBE_UNITS[@]/%/.service}" 2>/dev/null || true
 systemctl restart containerd
 first_start=true
 [ -e /var/lib/etcd/member ] && first_start=false

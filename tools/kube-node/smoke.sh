@@ -49,7 +49,9 @@ trap cleanup EXIT
 node_name=$(on_node hostname)
 check "node $node_name Ready" kc wait --for=condition=Ready "node/$node_name" --timeout=60s
 check "versions" bash -c "docker exec $NODE kubectl version; docker exec $NODE kubectl get node -o wide"
-kc create namespace "$NS" --dry-run=client -o yaml | kc apply -f - >/dev/null
+# A namespace left by an earlier run may still be terminating: wait for it to go.
+kc delete namespace "$NS" --ignore-not-found --wait=true --timeout=120s >/dev/null
+kc create namespace "$NS" >/dev/null
 # Wait for the namespace's default ServiceAccount (kube-controller-manager) before pods.
 retry 60 kc -n "$NS" get serviceaccount default >/dev/null
 
@@ -82,7 +84,8 @@ spec:
 EOF
 check "Deployment web (imagePullPolicy: Never) rolled out" \
   kc -n "$NS" rollout status deployment/web --timeout=120s
-check "pods Running" bash -c "docker exec $NODE kubectl -n $NS get pods -o wide -l app=web"
+check "pods Running" bash -c "docker exec $NODE kubectl -n $NS wait --for=jsonpath='{.status.phase}'=Running pod -l app=web --timeout=10s &&
+  docker exec $NODE kubectl -n $NS get pods -o wide -l app=web"
 cip=$(kc -n "$NS" get service web -o jsonpath='{.spec.clusterIP}')
 check "ClusterIP $cip:80 answers curl from the node (kube-proxy iptables)" \
   retry 30 bash -c "docker exec $NODE curl -sf --max-time 3 http://$cip/ | grep -x '$BODY'"
@@ -101,7 +104,7 @@ spec:
   - name: w
     image: $IMAGE
     imagePullPolicy: Never
-    command: ["sh", "-c", "echo \"written by pod \$HOSTNAME at \$(date -u +%FT%TZ)\" > /LOG/$MARK.txt; wget -qO- -T 5 http://$cip/ > /LOG/$MARK.svc || true"]
+    command: ["sh", "-c", "echo \"written by pod \$HOSTNAME at \$(date -u +%FT%TZ)\" > /LOG/$MARK.txt; timeout 10 wget -qO- http://$cip/ > /LOG/$MARK.svc || true"]
     volumeMounts: [{name: log, mountPath: /LOG}]
   volumes:
   - name: log
@@ -110,7 +113,7 @@ EOF
 check "hostPath pod completed" \
   kc -n "$NS" wait --for=jsonpath='{.status.phase}'=Succeeded pod/logwriter --timeout=90s
 check "file written by the pod is on the node: /LOG/$MARK.txt" on_node cat "/LOG/$MARK.txt"
-check "pod -> ClusterIP $cip (same bridge, br_netfilter)" on_node grep -x "$BODY" "/LOG/$MARK.svc"
+check "pod -> ClusterIP $cip (DNAT back onto the same bridge)" on_node grep -x "$BODY" "/LOG/$MARK.svc"
 on_node rm -f "/LOG/$MARK.svc"
 
 [ "$failed" = 0 ] || {
