@@ -2,7 +2,8 @@
 # All tests, from a fresh Debian bookworm machine (as root): installs what it needs, starts
 # dockerd, builds the sandbox images (cached by content), then runs
 #   1. unit tests (pytest, tests/unit)
-#   2. playbook tests without hosts: bad input refused before any change, syntax checks
+#   2. playbook tests without hosts: bad input refused before any change, syntax checks;
+#      integration tests against a real API server (tests/integration_k8s)
 #   3. lint: ansible-lint (production profile), antsibull-changelog lint, ansible-test sanity
 #   4. molecule scenarios: ${IO_SCENARIOS:-all under molecule/}
 # Each step's log is under $IO_CACHE/logs; the summary at the end gives times and results.
@@ -25,6 +26,9 @@ step build-images bash sandbox/build-images.sh
 use_venv
 step unit python -m pytest -q -p no:cacheprovider tests/unit
 step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
+# A real Kubernetes API server (upstream v1.34.4 built from the Go module proxy, etcd from
+# Debian) on loopback: manifest_apply and k8s_app_stack against it.
+step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh

@@ -194,7 +194,7 @@ def convert(project, namespace, files=None, secret_data=None, storage_class=None
             container["workingDir"] = spec["working_dir"]
         ports = _port_numbers(svc, spec)
         if ports:
-            container["ports"] = [{"containerPort": c, "name": "p%d" % c} for c, _ in ports]
+            container["ports"] = [{"containerPort": c, "name": "p%d" % c} for c, _published in ports]
         mounts, volumes = [], []
         for i, vol in enumerate(spec.get("volumes") or []):
             if isinstance(vol, dict):
@@ -226,8 +226,8 @@ def convert(project, namespace, files=None, secret_data=None, storage_class=None
             mounts.append(mount)
         if mounts:
             container["volumeMounts"] = mounts
-        limits = spec.get("mem_limit") or (((spec.get("deploy") or {}).get("resources") or {})
-                                          .get("limits") or {}).get("memory")
+        deploy_limits = ((spec.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        limits = spec.get("mem_limit") or deploy_limits.get("memory")
         if limits:
             limit = docker_memory_to_k8s(limits, svc)
             from_bytes = _k8s_bytes(limit)

@@ -87,7 +87,6 @@ UNINSTALL_ORDER = (
     "PodSecurityPolicy", "LimitRange", "ResourceQuota", "NetworkPolicy", "Namespace", "PriorityClass",
 )
 WORKLOADS = (("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("batch", "Job"))
-FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
 
 
 class ApplyError(Exception):
@@ -418,6 +417,11 @@ def is_first_phase(item):
     return install_key(item)[0] < 2
 
 
+def controlled_by_another(meta):
+    """True when an object has a controller owner: a controller made it and owns its lifecycle."""
+    return any(ref.get("controller") for ref in meta.get("ownerReferences") or [])
+
+
 def prune_key(entry):
     """Sort key of (group kind string, object) prune candidates: custom kinds first, then
     Helm's uninstall order (Namespaces last)."""
@@ -738,7 +742,7 @@ class KubeClient(object):
             # RFC 7234: 299 - "text"
             text = value.split(" ", 2)[-1].strip() if value[:4] == "299 " else value
             if len(text) >= 2 and text[0] == text[-1] == '"':
-                text = text[1:-1]
+                text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
             if text not in self.warnings:
                 self.warnings.append(text)
 
@@ -778,14 +782,13 @@ class Applier(object):
     APPLY_TYPE = "application/apply-patch+yaml"
 
     def __init__(self, client, field_manager=DEFAULT_FIELD_MANAGER, force_conflicts=False,
-                 field_validation="Strict", check_mode=False, diff=False, applyset=None,
+                 check_mode=False, diff=False, applyset=None,
                  wait=False, wait_timeout=120, wait_sleep=2, default_namespace=None,
                  sleep=time.sleep, clock=time.monotonic):
         self.client = client
         self.discovery = Discovery(client)
         self.field_manager = field_manager
         self.force_conflicts = force_conflicts
-        self.field_validation = field_validation
         self.check_mode = check_mode
         self.diff = diff
         self.applyset = applyset
@@ -859,7 +862,8 @@ class Applier(object):
 
     # -- requests
     def _write_query(self, force=None):
-        query = [("fieldManager", self.field_manager), ("fieldValidation", self.field_validation)]
+        # Strict as kubectl; server-side apply refuses fields unknown to the schema in any case.
+        query = [("fieldManager", self.field_manager), ("fieldValidation", "Strict")]
         if force if force is not None else self.force_conflicts:
             query.append(("force", "true"))
         if self.check_mode:
@@ -1039,6 +1043,10 @@ class Applier(object):
                         continue
                     if meta.get("deletionTimestamp"):
                         continue  # already going away
+                    if controlled_by_another(meta):
+                        # Made by a controller that copied the label from its owner (the
+                        # EndpointSlices of a labelled Service): never applied, so never pruned.
+                        continue
                     obj.setdefault("apiVersion", resource.api_version)
                     obj.setdefault("kind", kind)
                     found.append({"resource": resource, "kind": kind, "namespace": meta.get("namespace"),

@@ -78,13 +78,6 @@ options:
         conflict fails the object, naming the fields and their managers.
     type: bool
     default: false
-  field_validation:
-    description:
-      - How the API server treats unknown or duplicate fields (C(fieldValidation)). C(Strict)
-        fails the object; C(Warn) applies it and returns the server's warnings as module warnings.
-    type: str
-    choices: [Strict, Warn, Ignore]
-    default: Strict
   applyset:
     description:
       - Make the objects an ApplySet and prune its former members.
@@ -272,7 +265,6 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.investment.orchestration.plugins.module_utils.k8s_apply import (
     DEFAULT_FIELD_MANAGER,
     DEFAULT_TOOLING,
-    FIELD_VALIDATION,
     HAS_KUBERNETES,
     HAS_YAML,
     KUBERNETES_IMPORT_ERROR,
@@ -322,7 +314,6 @@ def main():
             namespace=dict(type="str"),
             field_manager=dict(type="str", default=DEFAULT_FIELD_MANAGER),
             force_conflicts=dict(type="bool", default=False),
-            field_validation=dict(type="str", choices=list(FIELD_VALIDATION), default="Strict"),
             applyset=dict(type="dict", options=dict(
                 name=dict(type="str", required=True),
                 parent_name=dict(type="str"),
@@ -372,7 +363,7 @@ def main():
     try:
         client = connect(params["kubeconfig"], params["context"])
         applier = Applier(client, field_manager=params["field_manager"], force_conflicts=params["force_conflicts"],
-                          field_validation=params["field_validation"], check_mode=module.check_mode,
+                          check_mode=module.check_mode,
                           diff=module._diff, applyset=applyset, wait=params["wait"],
                           wait_timeout=params["wait_timeout"], wait_sleep=params["wait_sleep"],
                           default_namespace=params["namespace"])

@@ -25,6 +25,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COLLECTIONS = os.path.join(ROOT, "collections")
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+_TIMINGS = {}
 
 
 def _free_ports(count):
@@ -39,6 +40,15 @@ def _free_ports(count):
     finally:
         for s in socks:
             s.close()
+
+
+def _die_with_parent():
+    """In the child: get SIGTERM when the test process dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _run(cmd, **kw):
@@ -161,7 +171,7 @@ class ControlPlane:
     def _spawn(self, name, cmd):
         log = open(os.path.join(self.tmp, "%s.log" % name), "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_die_with_parent)
         proc.log = log
         proc.name = name
         self.procs.append(proc)
@@ -241,3 +251,16 @@ def cluster():
     finally:
         plane.stop()
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def timings():
+    """name -> seconds; printed at the end of the run."""
+    return _TIMINGS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _TIMINGS:
+        terminalreporter.section("manifest_apply timings (wall time of ansible-playbook)")
+        for name, seconds in _TIMINGS.items():
+            terminalreporter.write_line("%-66s %6.2f s" % (name, seconds))

@@ -3,7 +3,8 @@
 # container. For each PROFILE: up.sh NODE PROFILE (restarts every unit with that profile's flags,
 # records the Ready time), waits KN_SETTLE seconds, samples "idle"; then runs a test Deployment
 # (KN_REPLICAS replicas of busybox httpd + a ClusterIP Service), waits, samples "loaded", and
-# deletes it. Prints one JSON document on stdout (progress on stderr).
+# deletes it. Prints one JSON document on stdout (progress on stderr). Each profile starts a
+# new, empty cluster (KN_FRESH=1, the default; KN_FRESH=0 keeps the etcd data).
 #
 #   tools/kube-node/measure.sh NODE_CONTAINER [PROFILE...]     # default: default lowmem
 #
@@ -75,7 +76,7 @@ for p in "${profiles[@]}"; do
   kc delete namespace "$NS" --ignore-not-found --wait=true --timeout=120s >/dev/null 2>&1 || true
   # Reset the peak before the restart (v1: writing 0 resets max_usage_in_bytes).
   docker exec "$NODE" sh -c 'echo 0 > /sys/fs/cgroup/memory/memory.max_usage_in_bytes' || true
-  ready=$("$HERE/up.sh" "$NODE" "$p" | tail -n 1)
+  ready=$(KN_FRESH=${KN_FRESH:-1} "$HERE/up.sh" "$NODE" "$p" | tail -n 1)
   log "profile $p: Ready $ready; settling $SETTLE s"
   sleep "$SETTLE"
   idle=$(sample)

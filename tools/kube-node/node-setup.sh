@@ -324,6 +324,10 @@ Wants=$after
 
 [Service]
 EnvironmentFile=-$K/profile/$name.env
+$(case $name in kube-controller-manager | kube-scheduler)
+  # Their first API calls need the RBAC bootstrap: wait for /readyz instead of failing once.
+  echo "ExecStartPre=/bin/sh -c 'for i in \$(seq 240); do curl -sfk -o /dev/null https://127.0.0.1:6443/readyz && exit 0; sleep 0.25; done'"
+esac)
 ExecStart=$*
 Restart=always
 RestartSec=2
@@ -386,6 +390,9 @@ done
 
 # ---------------------------------------------------------------- (re)start and wait for Ready
 systemctl restart containerd
+# KN_FRESH=1: a new cluster (etcd data wiped; the kubelet registers the node again and removes
+# the pods of the old one), so that the Ready time includes the bootstrap of an empty cluster.
+[ "${KN_FRESH:-0}" != 1 ] || rm -rf /var/lib/etcd
 first_start=true
 [ -e /var/lib/etcd/member ] && first_start=false
 log "starting ${KUBE_UNITS[*]} (profile $PROFILE)"
@@ -396,7 +403,10 @@ t_api=""
 t_ready=""
 for _ in $(seq 600); do
   if [ -z "$t_api" ] && kc get --raw /readyz >/dev/null 2>&1; then t_api=$(now); fi
-  if [ -n "$t_api" ] && [ "$(kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; then
+  # Ready, and reported by the kubelet started now (after a restart the old Ready stays True
+  # until the node lifecycle controller notices, 40 s later).
+  if [ -n "$t_api" ] && st=$(kc get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' 2>/dev/null) &&
+    [ "${st%% *}" = True ] && [ "$(date -d "${st#* }" +%s)" -ge "${t0%.*}" ]; then
     t_ready=$(now)
     break
   fi

@@ -10,7 +10,8 @@
 # Re-running with another profile rewrites the flags and restarts every unit (etcd data, PKI and
 # pods are kept). Prints the Ready timings as JSON (also in the node: /var/lib/kn/ready.json).
 # Env: KUBE_BIN_DIR (skip the build), KN_EXTRA_IMAGES (docker image refs to import as well,
-# e.g. local/standin-backend:sandbox), KN_KEEP_DOCKER=1 (leave the node's dockerd running).
+# e.g. local/standin-backend:sandbox), KN_KEEP_DOCKER=1 (leave the node's dockerd running),
+# KN_FRESH=1 (wipe etcd first: a new, empty cluster).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -57,5 +58,5 @@ fi
 docker cp -q "$HERE/node-setup.sh" "$NODE:/opt/kn/node-setup.sh"
 
 log "node-setup.sh $PROFILE $NODE_IP in $NODE"
-docker exec -e KN_KEEP_DOCKER="${KN_KEEP_DOCKER:-0}" "$NODE" bash /opt/kn/node-setup.sh "$PROFILE" "$NODE_IP"
+docker exec -e KN_KEEP_DOCKER="${KN_KEEP_DOCKER:-0}" -e KN_FRESH="${KN_FRESH:-0}" "$NODE" bash /opt/kn/node-setup.sh "$PROFILE" "$NODE_IP"
 docker exec "$NODE" cat /var/lib/kn/ready.json
