@@ -28,6 +28,7 @@ step unit python -m pytest -q -p no:cacheprovider tests/unit
 step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
 # A real Kubernetes API server (upstream v1.34.4 built from the Go module proxy, etcd from
 # Debian) on loopback: manifest_apply and k8s_app_stack against it.
+step build-kube bash scripts/build-kube-apiserver.sh
 step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint

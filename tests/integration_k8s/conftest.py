@@ -6,7 +6,7 @@ with free ports picked at start, a private temp dir, and everything stopped and 
 session ends. There is no kubelet and no scheduler: pods never run.
 
 The binaries come from scripts/build-kube-apiserver.sh (cached in /var/cache/io-orch/kube/<v>/);
-the session is skipped, with the reason, only when they are absent and cannot be built.
+the session fails, with the reason, when they are absent and cannot be built.
 KUBE_BIN_DIR and ETCD_BIN override where they are looked for. KUBE_IT_KEEP=1 keeps the temp dir
 (logs) after the session.
 """
@@ -56,28 +56,28 @@ def _run(cmd, **kw):
 
 
 def _locate_binaries():
-    """(kube bin dir, etcd path), or raise pytest.skip with the reason."""
+    """(kube bin dir, etcd path), or fail with the reason: these tests never skip silently."""
     bin_dir = os.environ.get("KUBE_BIN_DIR")
     if not bin_dir:
         script = os.path.join(ROOT, "scripts", "build-kube-apiserver.sh")
         try:
             proc = subprocess.run(["bash", script], capture_output=True, text=True, timeout=3600, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.skip("cannot build the control plane with %s: %s" % (script, exc))
+            pytest.fail("cannot build the control plane with %s: %s" % (script, exc))
         if proc.returncode != 0:
-            pytest.skip("scripts/build-kube-apiserver.sh failed (rc %d), no kube-apiserver to test "
+            pytest.fail("scripts/build-kube-apiserver.sh failed (rc %d), no kube-apiserver to test "
                         "against:\n%s" % (proc.returncode, proc.stderr[-2000:]))
         bin_dir = proc.stdout.strip().splitlines()[-1]
     for name in ("kube-apiserver", "kube-controller-manager", "kubectl"):
         if not os.access(os.path.join(bin_dir, name), os.X_OK):
-            pytest.skip("%s not found in %s" % (name, bin_dir))
+            pytest.fail("%s not found in %s" % (name, bin_dir))
     etcd = os.environ.get("ETCD_BIN")
     if not etcd:
         etcd = os.path.join(bin_dir, "etcd")
         if not os.access(etcd, os.X_OK):
             etcd = shutil.which("etcd")
     if not etcd:
-        pytest.skip("no etcd binary (on PATH or in %s)" % bin_dir)
+        pytest.fail("no etcd binary (on PATH or in %s)" % bin_dir)
     return bin_dir, etcd
 
 
