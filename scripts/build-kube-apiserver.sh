@@ -115,9 +115,9 @@ esac
 
 etcd_bin=$OUT/etcd
 [ -x "$etcd_bin" ] || etcd_bin=$(command -v etcd)
-log "etcd: $etcd_bin ($("$etcd_bin" --version 2>/dev/null | head -1))"
+log "etcd: $etcd_bin ($("$etcd_bin" --version 2>/dev/null | sed -n 1p))"
 for c in "${cmds[@]}"; do
-  if [ "$c" = kubectl ]; then v=$("$OUT/$c" version --client | head -1); else v=$("$OUT/$c" --version); fi
+  if [ "$c" = kubectl ]; then v=$("$OUT/$c" version --client | sed -n 1p); else v=$("$OUT/$c" --version); fi
   log "$c: $v"
 done
 echo "$OUT"

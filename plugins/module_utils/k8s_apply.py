@@ -18,7 +18,9 @@ Layers, each testable on its own:
   API server returned, so that check mode (server-side dry run) and a real run agree;
 * ``readiness``: is a Deployment / StatefulSet / DaemonSet / Job ready, and if not, why;
 * ``Applier``: the run itself over a client with a single ``request()`` method (``KubeClient``
-  wraps the kubernetes Python client; the unit tests pass a fake).
+  wraps the kubernetes Python client; the unit tests pass a fake). Objects of one kind are
+  applied concurrently (``workers`` threads), their state before read with one LIST per
+  resource type and namespace; results are recorded in input order.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -27,13 +29,18 @@ __metaclass__ = type
 import copy
 import json
 import os
+import threading
 import time
 import traceback
+
+from concurrent.futures import ThreadPoolExecutor
 
 from urllib.parse import quote
 
 try:
     import yaml
+    # libyaml's loader, when PyYAML was built with it, parses several times faster.
+    _YAML_LOADER = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
     HAS_YAML = True
     YAML_IMPORT_ERROR = None
 except ImportError:
@@ -65,6 +72,13 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 CRD_GROUP = "apiextensions.k8s.io"
 CRD_KIND = "CustomResourceDefinition"
+# Concurrent server-side applies (objects of one kind at a time); also the least size of the
+# HTTP connection pool connect() sets up.
+APPLY_WORKERS = 8
+# Objects of one resource type in one namespace from which their state before the apply is read
+# with one LIST (paged) instead of one GET each.
+BULK_BEFORE_MIN = 4
+LIST_PAGE_SIZE = 500
 
 # Helm's install order (helm.sh/helm/v3 pkg/releaseutil/kind_sorter.go InstallOrder).
 INSTALL_ORDER = (
@@ -155,7 +169,7 @@ def load_text(text, origin):
     if not HAS_YAML:
         raise ApplyError("PyYAML is required to read YAML manifests (%s)" % origin)
     try:
-        docs = list(yaml.safe_load_all(text))
+        docs = list(yaml.load_all(text, Loader=_YAML_LOADER))
     except yaml.YAMLError as exc:
         raise ApplyError("%s is not valid YAML: %s" % (origin, exc))
     out = []
@@ -515,10 +529,13 @@ def secret_values(objects, min_length=4):
 
 
 def without_managed_fields(obj):
+    """A copy of ``obj`` without metadata.managedFields (shallow: only the top level and
+    metadata are new dicts; ``obj`` itself is not changed)."""
     if obj is None:
         return None
-    out = copy.deepcopy(obj)
-    (out.get("metadata") or {}).pop("managedFields", None)
+    out = dict(obj)
+    if isinstance(out.get("metadata"), dict):
+        out["metadata"] = dict((k, v) for k, v in out["metadata"].items() if k != "managedFields")
     return out
 
 
@@ -537,6 +554,10 @@ def comparable(obj, field_manager):
             mine.append(dict((k, v) for k, v in entry.items() if k != "time"))
     meta["managedFields"] = mine
     return out
+
+
+def _manager_entries(meta, field_manager):
+    return [e for e in meta.get("managedFields") or [] if e.get("manager") == field_manager]
 
 
 def decide_action(before, after, field_manager):
@@ -700,8 +721,10 @@ class KubeClient(object):
     Goes through the kubernetes client's DynamicClient.request(), which authenticates (tokens,
     client certificates, exec plugins) the same in the kubernetes client's old and new
     generated transports. API server warnings (``Warning`` headers) are collected in
-    ``warnings``.
+    ``warnings``. Safe to call from several threads.
     """
+
+    _lock = threading.Lock()  # guards warnings
 
     def __init__(self, api_client, timeout=(10, 60)):
         self.api_client = api_client
@@ -743,8 +766,9 @@ class KubeClient(object):
             text = value.split(" ", 2)[-1].strip() if value[:4] == "299 " else value
             if len(text) >= 2 and text[0] == text[-1] == '"':
                 text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            if text not in self.warnings:
-                self.warnings.append(text)
+            with self._lock:
+                if text not in self.warnings:
+                    self.warnings.append(text)
 
 
 def connect(kubeconfig=None, context=None):
@@ -765,6 +789,8 @@ def connect(kubeconfig=None, context=None):
         source = "the in-cluster service account" if in_cluster else "kubeconfig %s%s" % (
             kubeconfig or default_file, " context %s" % context if context else "")
         raise ApplyError("cannot load the API server configuration from %s: %s" % (source, exc))
+    # one connection per concurrent apply (Applier's workers), kept alive between requests
+    configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0, APPLY_WORKERS)
     return KubeClient(k8s_client.ApiClient(configuration))
 
 
@@ -784,8 +810,9 @@ class Applier(object):
     def __init__(self, client, field_manager=DEFAULT_FIELD_MANAGER, force_conflicts=False,
                  check_mode=False, diff=False, applyset=None,
                  wait=False, wait_timeout=120, wait_sleep=2, default_namespace=None,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=time.sleep, clock=time.monotonic, workers=APPLY_WORKERS):
         self.client = client
+        self.workers = max(1, int(workers or 1))
         self.discovery = Discovery(client)
         self.field_manager = field_manager
         self.force_conflicts = force_conflicts
@@ -921,24 +948,115 @@ class Applier(object):
         return None
 
     def apply_item(self, item):
-        ident = {"apiVersion": item.api_version, "kind": item.kind, "namespace": item.namespace,
-                 "name": item.name, "origin": item.origin}
-        why = self._unvalidated(item)
-        if why:
-            entry = self._entry(item.api_version, item.kind, item.namespace, item.name, "created",
-                                item.body, item.origin)
-            entry["validated"] = False
-            self.warnings.append("check mode: %s not validated by the API server: %s" % (item.ref, why))
-            self.visited_keys.add(item.key)
-            self._note_pending(item, "created")
-            return entry
-        try:
-            before = self._get(item.path())
-            after = self._apply_retrying(item)
-        except ApiError as exc:
+        """Apply one object; returns its entry (None when it failed)."""
+        return self.apply_items([item])[0]
+
+    def apply_items(self, items):
+        """Apply ``items`` (in install order); returns their entries (None: failed), in order.
+
+        Objects of one kind (one install rank) are independent of each other: each such batch
+        has its objects' state before read in bulk (see before_states) and its PATCHes sent by
+        up to ``workers`` threads; entries, errors and warnings are recorded in input order
+        after the batch. Batches run one after the other, so the install order between kinds
+        holds.
+        """
+        out = []
+        start = 0
+        while start < len(items):
+            end = start + 1
+            rank = install_key(items[start])[:3]
+            while end < len(items) and install_key(items[end])[:3] == rank:
+                end += 1
+            out.extend(self._apply_batch(items[start:end]))
+            start = end
+        return out
+
+    def _apply_batch(self, batch):
+        skipped = [self._unvalidated(item) for item in batch]
+        todo = [item for item, why in zip(batch, skipped) if not why]
+        befores = self.before_states(todo)
+
+        def work(item):
+            try:
+                path = item.path()
+                before = befores[path] if path in befores else self._get(path)
+                return before, self._apply_retrying(item), None
+            except ApiError as exc:
+                return None, None, exc
+
+        workers = min(self.workers, len(todo))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                done = list(pool.map(work, todo))
+        else:
+            done = [work(item) for item in todo]
+        results = iter(done)
+        entries = []
+        for item, why in zip(batch, skipped):
+            if why:
+                entries.append(self._unvalidated_entry(item, why))
+            else:
+                entries.append(self._applied(item, *next(results)))
+        return entries
+
+    def before_states(self, items):
+        """path -> the object before the apply (None: absent) for the items that share their
+        resource type and namespace with at least BULK_BEFORE_MIN - 1 others: one LIST (paged)
+        per such group instead of one GET per object. Paths not in the map (smaller groups, or
+        a LIST the server refused) are read with GET."""
+        groups = {}
+        for item in items:
+            groups.setdefault(item.resource.path(item.namespace), []).append(item)
+        found = {}
+        for collection, members in groups.items():
+            if len(members) < BULK_BEFORE_MIN:
+                continue
+            try:
+                listed = self._list(collection, members[0].resource)
+            except ApiError:
+                continue  # e.g. no list permission: GET each
+            for item in members:
+                path = item.path()
+                found[path] = listed.get(path)
+        return found
+
+    def _list(self, collection, resource):
+        """path -> object of everything in ``collection`` (a resource type, in a namespace)."""
+        out = {}
+        token = None
+        while True:
+            query = [("limit", str(LIST_PAGE_SIZE))]
+            if token:
+                query.append(("continue", token))
+            page = self.client.request("GET", collection, query=query)
+            for obj in page.get("items") or []:
+                meta = obj.get("metadata") or {}
+                if not meta.get("name"):
+                    continue
+                # list items carry no apiVersion / kind; the single GET's object does
+                obj.setdefault("apiVersion", resource.api_version)
+                obj.setdefault("kind", resource.kind)
+                out[resource.path(meta.get("namespace"), meta["name"])] = obj
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return out
+
+    def _unvalidated_entry(self, item, why):
+        entry = self._entry(item.api_version, item.kind, item.namespace, item.name, "created",
+                            item.body, item.origin)
+        entry["validated"] = False
+        self.warnings.append("check mode: %s not validated by the API server: %s" % (item.ref, why))
+        self.visited_keys.add(item.key)
+        self._note_pending(item, "created")
+        return entry
+
+    def _applied(self, item, before, after, exc):
+        if exc is not None:
+            ident = {"apiVersion": item.api_version, "kind": item.kind, "namespace": item.namespace,
+                     "name": item.name, "origin": item.origin}
             self._fail(item.ref, "apply", exc, ident)
             return None
-        action = decide_action(before, after, self.field_manager)
+        action = self._decide(before, after, self.field_manager)
         self.visited_keys.add(item.key)
         uid = (after.get("metadata") or {}).get("uid")
         if uid:
@@ -946,6 +1064,27 @@ class Applier(object):
         self._note_pending(item, action)
         return self._entry(item.api_version, item.kind, item.namespace, item.name, action, after,
                            item.origin, before)
+
+    def _decide(self, before, after, field_manager):
+        """decide_action, knowing what a real (not dry-run) apply does: one that changes nothing
+        writes nothing, so the resourceVersion stays; one that changes something stamps this
+        manager's managedFields entry with the time. So outside check mode, the same
+        resourceVersion is ``unchanged`` without comparing; and when the objects differ but this
+        manager's entry is the same as before (time included), somebody else (a controller)
+        changed the object between reading ``before`` (in bulk, before the batch) and the apply:
+        ``unchanged`` too. A dry run stamps a new time and keeps the resourceVersion in any case."""
+        if before is None or self.check_mode:
+            return decide_action(before, after, field_manager)
+        b_meta, a_meta = before.get("metadata") or {}, (after or {}).get("metadata") or {}
+        if b_meta.get("resourceVersion") and b_meta.get("resourceVersion") == a_meta.get("resourceVersion"):
+            return "unchanged"
+        action = decide_action(before, after, field_manager)
+        if action == "configured":
+            mine_before = _manager_entries(b_meta, field_manager)
+            if mine_before and all(e.get("time") for e in mine_before) \
+                    and mine_before == _manager_entries(a_meta, field_manager):
+                return "unchanged"
+        return action
 
     def _apply_retrying(self, item):
         """PATCH; a custom resource whose CRD was just created may 404 for a moment."""
@@ -1146,8 +1285,7 @@ class Applier(object):
         done = set(e["name"] for e in self.entries if e["kind"] == "Namespace")
         first = [i for i in ordered if is_first_phase(i) and not (i.kind == "Namespace" and i.name in done)]
         rest = [i for i in ordered if not is_first_phase(i)]
-        for item in first:
-            self.apply_item(item)
+        self.apply_items(first)
         if not self.check_mode:
             crds = [i for i in first if i.group == CRD_GROUP and i.kind == CRD_KIND
                     and any(e["kind"] == CRD_KIND and e["name"] == i.name and e["action"] != "failed" for e in self.entries)]
@@ -1155,8 +1293,7 @@ class Applier(object):
                 self.wait_established(crds)
         if self.errors:
             return self.result(ordered, parent_info)
-        for item in rest:
-            self.apply_item(item)
+        self.apply_items(rest)
         if self.errors:
             return self.result(ordered, parent_info)
         if aset:
@@ -1172,7 +1309,7 @@ class Applier(object):
                 parent_info["action"] = "created"
                 parent_info["validated"] = False
             else:
-                parent_info["action"] = decide_action(parent_before, parent_after, parent_field_manager(aset.tooling))
+                parent_info["action"] = self._decide(parent_before, parent_after, parent_field_manager(aset.tooling))
         not_ready = None
         if self.wait and not self.check_mode:
             not_ready = self.wait_ready(ordered)

@@ -2,6 +2,7 @@ import base64
 import copy
 import json
 import os
+import threading
 
 import pytest
 
@@ -55,6 +56,7 @@ class FakeApi(object):
         self.crds = {}  # "/apis/<g>/<v>" -> [(plural, kind, namespaced)]
         self.established_after = 0  # GETs of a CRD before it reports Established
         self.crd_gets = {}
+        self.lock = threading.RLock()
         for ns in namespaces:
             self._store("/api/v1/namespaces/%s" % ns, {"apiVersion": "v1", "kind": "Namespace",
                                                        "metadata": {"name": ns}})
@@ -75,11 +77,12 @@ class FakeApi(object):
 
     def request(self, method, path, query=None, body=None, content_type=None):
         query = dict(query or [])
-        self.calls.append((method, path, query, body))
-        if (method, path) in self.errors:
-            raise self.errors[(method, path)]
-        handler = getattr(self, "_" + method.lower())
-        return handler(path, query, body)
+        with self.lock:  # the Applier sends a kind's applies from several threads
+            self.calls.append((method, path, query, body))
+            if (method, path) in self.errors:
+                raise self.errors[(method, path)]
+            handler = getattr(self, "_" + method.lower())
+            return handler(path, query, body)
 
     def _get(self, path, query, body):
         docs = self._discovery()
@@ -824,3 +827,134 @@ def test_objects_owned_by_a_controller_are_never_prune_candidates():
     assert controlled_by_another(slice_meta)
     assert not controlled_by_another({"name": "x", "ownerReferences": [{"kind": "X", "name": "y"}]})
     assert not controlled_by_another({"name": "x"})
+
+
+# --------------------------------------------------------------------------------------------
+# Bulk "before" reads and concurrent applies
+
+def cms(count, namespace="default", prefix="c"):
+    return [cm("%s%02d" % (prefix, i), namespace) for i in range(count)]
+
+
+def test_before_states_one_list_per_type_and_namespace():
+    api = FakeApi(namespaces=("default", "team"))
+    objs = cms(5) + cms(4, "team") + [cm("lone", "other-ns-less")] + [secret("s", password="pw-12345")]
+    api._store("/api/v1/namespaces/other-ns-less", namespace("other-ns-less"))
+    first = run(api, objs)
+    assert first["errors"] == [] and [e["action"] for e in first["objects"]] == ["created"] * 11
+    gets = [(c[1], c[2]) for c in api.calls if c[0] == "GET"]
+    lists = [path for path, query in gets if query.get("limit")]
+    assert lists == ["/api/v1/namespaces/default/configmaps", "/api/v1/namespaces/team/configmaps"]
+    singles = sorted(path for path, query in gets if "/configmaps/" in path or "/secrets/" in path)
+    # groups smaller than BULK_BEFORE_MIN are read one by one
+    assert singles == ["/api/v1/namespaces/default/secrets/s", "/api/v1/namespaces/other-ns-less/configmaps/lone"]
+    del api.calls[:]
+    again = run(api, objs)
+    assert [e["action"] for e in again["objects"]] == ["unchanged"] * 11 and again["changed"] is False
+    assert not [c for c in api.calls if c[0] == "GET" and "/configmaps/c" in c[1]]
+    changed = objs[:]
+    changed[2] = cm("c02", k="new")
+    result = run(api, changed)
+    assert [e["action"] for e in result["objects"]].count("configured") == 1
+    assert [(e["namespace"], e["name"]) for e in result["objects"] if e["action"] == "configured"] == [("default", "c02")]
+
+
+def test_before_states_pages_and_falls_back_to_get(monkeypatch):
+    from ansible_collections.investment.orchestration.plugins.module_utils import k8s_apply
+    api = FakeApi()
+    run(api, cms(6))
+
+    class Paging(FakeApi):
+        """Serves LISTs two items at a time with continue tokens."""
+
+    paged = Paging()
+    paged.store = api.store
+    original = paged._get
+
+    def page(path, query, body):
+        out = original(path, query, body)
+        if "limit" in query and "items" in out:
+            start = int(query.get("continue") or 0)
+            size = int(query["limit"])
+            items = out["items"][start:start + size]
+            more = start + size < len(out["items"])
+            return {"items": items, "metadata": {"continue": str(start + size)} if more else {}}
+        return out
+    paged._get = page
+    monkeypatch.setattr(k8s_apply, "LIST_PAGE_SIZE", 2)
+    result = run(paged, cms(6))
+    assert [e["action"] for e in result["objects"]] == ["unchanged"] * 6
+    assert [c[2].get("continue") for c in paged.calls if c[2].get("limit")] == [None, "2", "4"]
+
+    # a LIST the server refuses (no list permission): GET each, same result
+    api.errors[("GET", "/api/v1/namespaces/default/configmaps")] = ApiError(403, "Forbidden", "no list for you")
+    del api.calls[:]
+    result = run(api, cms(6))
+    assert result["errors"] == [] and [e["action"] for e in result["objects"]] == ["unchanged"] * 6
+    assert len([c for c in api.calls if c[0] == "GET" and "/configmaps/c" in c[1]]) == 6
+
+
+def test_check_mode_diff_with_bulk_before():
+    api = FakeApi()
+    run(api, cms(5))
+    before = copy.deepcopy(api.store)
+    del api.calls[:]
+    objs = cms(5)
+    objs[1] = cm("c01", k="changed")
+    result = run(api, objs + [cm("new")], check_mode=True, diff=True)
+    assert api.store == before
+    assert [e["action"] for e in result["objects"]] == ["unchanged", "configured"] + ["unchanged"] * 3 + ["created"]
+    assert [d["before_header"] for d in result["diff"]] == ["ConfigMap default/c01 (configured)",
+                                                            "ConfigMap default/new (created)"]
+    assert "k: v" in result["diff"][0]["before"] and "k: changed" in result["diff"][0]["after"]
+    assert all(c[2]["dryRun"] == "All" for c in api.writes())
+
+
+def test_concurrent_applies_keep_order_and_report_every_error():
+    api = FakeApi()
+    objs = cms(12)
+    for i in (3, 7, 11):
+        api.errors[("PATCH", "/api/v1/namespaces/default/configmaps/c%02d" % i)] = ApiError(
+            422, "Invalid", "c%02d is invalid" % i)
+    result = run(api, objs + [deployment("web")], workers=4)
+    assert [(e["name"], e["action"]) for e in result["objects"]] == \
+        [("c%02d" % i, "failed" if i in (3, 7, 11) else "created") for i in range(12)] + [("web", "created")]
+    assert result["errors"] == ["ConfigMap default/c%02d: apply failed: Invalid (HTTP 422): c%02d is invalid" % (i, i)
+                                for i in (3, 7, 11)]
+    # kinds one after another: every ConfigMap was sent before the Deployment
+    patched = [c[1] for c in api.writes()]
+    assert patched.index("/apis/apps/v1/namespaces/default/deployments/web") == len(patched) - 1
+
+
+def test_applies_of_one_kind_run_concurrently():
+    api = FakeApi()
+    barrier = threading.Barrier(4, timeout=10)
+    plain = api.request
+
+    def request(method, path, query=None, body=None, content_type=None):
+        if method == "PATCH":
+            barrier.wait()  # passes only when 4 applies are in flight together
+        return plain(method, path, query, body, content_type)
+    api.request = request
+    result = run(api, cms(8), workers=4)
+    assert result["errors"] == [] and len(result["objects"]) == 8
+
+
+def test_decide_a_controller_change_between_list_and_apply():
+    a = applier(FakeApi())
+    mine = {"manager": "investment-orchestration", "operation": "Apply", "time": "2026-01-01T00:00:00Z",
+            "fieldsV1": {"f:data": {}}}
+    other = {"manager": "kube-controller-manager", "operation": "Update", "time": "2026-01-01T00:00:05Z"}
+    before = {"apiVersion": "apps/v1", "kind": "Deployment",
+              "metadata": {"name": "d", "resourceVersion": "1", "managedFields": [mine]}, "spec": {"x": 1}}
+    after = copy.deepcopy(before)
+    after["metadata"].update(resourceVersion="2", annotations={"deployment.kubernetes.io/revision": "1"},
+                             managedFields=[mine, other])
+    assert a._decide(before, copy.deepcopy(before), "investment-orchestration") == "unchanged"
+    assert a._decide(before, after, "investment-orchestration") == "unchanged"
+    stamped = copy.deepcopy(after)
+    stamped["metadata"]["managedFields"][0]["time"] = "2026-01-01T00:00:09Z"
+    stamped["spec"]["x"] = 2
+    assert a._decide(before, stamped, "investment-orchestration") == "configured"
+    assert a._decide(None, after, "investment-orchestration") == "created"
+    assert applier(FakeApi(), check_mode=True)._decide(before, after, "investment-orchestration") == "configured"
