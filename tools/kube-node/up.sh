@@ -44,10 +44,15 @@ fi
 docker exec "$NODE" mkdir -p /opt/kn/images
 docker exec "$NODE" sh -c 'rm -f /opt/kn/*.deb'
 for d in "$debdir"/*.deb; do docker cp -q "$d" "$NODE:/opt/kn/"; done
+# (compared with a stamp: reading the binaries in the node would fill its page cache)
 for b in "${bins[@]}"; do
   want=$(sha256sum "$KUBE_BIN_DIR/$b" | cut -c1-64)
-  have=$(docker exec "$NODE" sh -c "sha256sum /usr/local/bin/$b 2>/dev/null | cut -c1-64" || true)
-  [ "$want" = "$have" ] || { log "docker cp $b"; docker cp -q "$KUBE_BIN_DIR/$b" "$NODE:/usr/local/bin/$b"; }
+  have=$(docker exec "$NODE" cat "/usr/local/bin/.$b.sha256" 2>/dev/null || true)
+  if [ "$want" != "$have" ] || ! docker exec "$NODE" test -x "/usr/local/bin/$b"; then
+    log "docker cp $b"
+    docker cp -q "$KUBE_BIN_DIR/$b" "$NODE:/usr/local/bin/$b"
+    docker exec "$NODE" sh -c "echo $want >/usr/local/bin/.$b.sha256"
+  fi
 done
 for t in "${images[@]}"; do docker cp -q "$t" "$NODE:/opt/kn/images/"; done
 if [ -n "${KN_EXTRA_IMAGES:-}" ]; then
