@@ -15,6 +15,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.investment.orchestration.plugins.module_utils.memory import parse_quantity
+
 # Compose keys that have a faithful Kubernetes form here.
 CONVERTED = frozenset((
     "image", "command", "entrypoint", "environment", "env_file", "ports", "expose", "volumes",
@@ -230,7 +232,7 @@ def convert(project, namespace, files=None, secret_data=None, storage_class=None
         limits = spec.get("mem_limit") or deploy_limits.get("memory")
         if limits:
             limit = docker_memory_to_k8s(limits, svc)
-            from_bytes = _k8s_bytes(limit)
+            from_bytes = parse_quantity(limit)
             request = spec.get("mem_reservation")
             container["resources"] = {
                 "limits": {"memory": limit},
@@ -284,7 +286,3 @@ def convert(project, namespace, files=None, secret_data=None, storage_class=None
                         "stringData": dict((str(k), str(v)) for k, v in secret_data.items())})
     return objects
 
-
-def _k8s_bytes(quantity):
-    m = re.match(r"^(\d+)(Ki|Mi|Gi)?$", quantity)
-    return int(m.group(1)) * {None: 1, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3}[m.group(2)]
