@@ -285,4 +285,3 @@ def convert(project, namespace, files=None, secret_data=None, storage_class=None
                                      "labels": labels_base},
                         "stringData": dict((str(k), str(v)) for k, v in secret_data.items())})
     return objects
-
