@@ -67,8 +67,8 @@ scratch_image() { # IMAGE TARBALL BINARY ENTRYPOINT USER: image with only BINARY
   tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$tmp/rootfs" -c . |
     docker import -c "ENTRYPOINT [\"$entry\"]" -c "USER $user" -c "LABEL io.orch.key=$key" - "$image" >/dev/null
   rm -rf "$tmp"
-  docker save -o "$tarball.tmp" "$image"
-  mv -f "$tarball.tmp" "$tarball"
+  docker save -o "$tarball.$$.tmp" "$image"
+  mv -f "$tarball.$$.tmp" "$tarball"
   echo "$key" >"$tarball.key"
   log "$image: $(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.1f MiB", $1 / 1048576}')"
   tarballs+=("$tarball")
