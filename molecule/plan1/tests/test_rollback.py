@@ -1,0 +1,54 @@
+"""Rollback, on purpose and by itself (runs after test_plan1.py): rollback.yml puts oracle2's app
+back on Compose; a cutover whose pods cannot reach the data tier is rolled back by the play
+itself, Compose serving throughout; a last plan1.yml run cuts over again. Times in the output."""
+import json
+import os
+import subprocess
+import time
+
+from conftest import DOMAIN
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+API = "http://172.29.10.12/api/quotes"
+
+
+def playbook(name, *args):
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    t0 = time.time()
+    proc = subprocess.run(["ansible-playbook", "-i", inventory, os.path.join(ROOT, "playbooks", name)] + list(args),
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500, check=False)
+    print("%s %s: rc=%d in %.0f s" % (name, " ".join(args), proc.returncode, time.time() - t0))
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def served_by(edge):
+    out = edge.check_output("curl -fsS -i -H 'Host: api.%s' %s", DOMAIN, API)
+    headers, body = out.split("\r\n\r\n", 1)
+    assert json.loads(body)["service"] == "backend"
+    return [line.split(":", 1)[1].strip() for line in headers.splitlines() if line.lower().startswith("x-served-by")]
+
+
+def test_rollback_playbook_returns_the_app_to_compose(fleet):
+    rc, out = playbook("rollback.yml", "--limit", "oracle2")
+    assert rc == 0, out[-3000:]
+    assert served_by(fleet["aws-seoul"]) == ["compose"]
+    ps = fleet["oracle2"].check_output("docker compose -p investment-app ps --format '{{.Service}} {{.Health}}'")
+    assert sorted(ps.split("\n")) == ["backend healthy", "data-collector healthy", "nginx healthy",
+                                      "prediction-service healthy"]
+
+
+def test_failed_cutover_rolls_back_by_itself(fleet):
+    # The pods get a data tier address where nothing listens: the backend cannot answer.
+    rc, out = playbook("plan1.yml", "-e", "k8s_app_stack_data_address=172.29.10.250",
+                       "-e", "cutover_health_retries=3", "-e", "cutover_health_delay=3")
+    assert rc != 0
+    assert "rolled back, Compose serves again" in out, out[-3000:]
+    # Compose served the whole time and still does; the cluster serves no port.
+    assert served_by(fleet["aws-seoul"]) == ["compose"]
+
+
+def test_cutover_again(fleet):
+    rc, out = playbook("plan1.yml")
+    assert rc == 0, out[-3000:]
+    assert served_by(fleet["aws-seoul"]) == ["kubernetes"]
