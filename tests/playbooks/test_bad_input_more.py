@@ -1,0 +1,213 @@
+"""More bad input (issue 9): each case must be refused by the validation play of
+playbooks/compose.yml, or by the validation a plan playbook runs (fleet_placement), before any
+host is contacted, with a message that names the host and the variable.
+
+As in test_bad_input.py, no sandbox container exists during these runs: reaching the message
+without the second play, and without a connection error, proves that nothing touched a host.
+"""
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from test_bad_input import (  # pylint: disable=import-error
+    ROOT,
+    SECRETS,
+    assert_refused,
+    edit_host,
+    inventory,  # noqa: F401  (fixture)
+    run_playbook,
+)
+
+CONNECTION_ERROR = "UNREACHABLE"
+
+
+def refused(rc, out, *needles):
+    assert_refused(rc, out, *needles)
+    assert CONNECTION_ERROR not in out, "a host was contacted:\n" + out
+
+
+def drop_host_var(inventory, host, key):
+    path = inventory / "host_vars" / ("%s.yml" % host)
+    data = yaml.safe_load(path.read_text())
+    del data[key]
+    path.write_text(yaml.safe_dump(data))
+
+
+# --------------------------------------------------------------------------------------------
+# Memory quantities
+
+
+def _limits(**changes):
+    limits = {"timescaledb": "256m", "redis": "64m", "nginx": "32m", "backend": "128m",
+              "prediction-service": "128m", "data-collector": "96m", "jenkins": "512m", "frontend": "64m"}
+    limits.update(changes)
+    return limits
+
+
+def test_malformed_mem_limit():
+    rc, out = run_playbook([], extra={"compose_stack_secrets": SECRETS,
+                                      "compose_stack_mem_limits": _limits(backend="128 megs")})
+    refused(rc, out, "oracle2: compose_stack_mem_limits['backend'] = '128 megs'",
+            "not a Docker/Compose size")
+
+
+def test_negative_mem_limit():
+    rc, out = run_playbook([], extra={"compose_stack_secrets": SECRETS,
+                                      "compose_stack_mem_limits": _limits(timescaledb="-256m")})
+    refused(rc, out, "oracle1: compose_stack_mem_limits['timescaledb'] = '-256m'")
+
+
+def test_zero_mem_limit_would_mean_no_limit():
+    rc, out = run_playbook([], extra={"compose_stack_secrets": SECRETS,
+                                      "compose_stack_mem_limits": _limits(jenkins="0")})
+    refused(rc, out, "oracle3: compose_stack_mem_limits['jenkins'] = '0'", "less than the minimum 6m")
+
+
+def test_missing_mem_limit_of_a_service():
+    limits = _limits()
+    del limits["frontend"]
+    rc, out = run_playbook([], extra={"compose_stack_secrets": SECRETS, "compose_stack_mem_limits": limits})
+    refused(rc, out, "aws-seoul: compose_stack_mem_limits['frontend'] = ''")
+
+
+def test_malformed_preflight_quantity():
+    """A Docker-style 'm' given to preflight (node_memory_headroom reads Kubernetes notation,
+    where 128m is 0.128 bytes) is refused on the controller before the module runs on a host."""
+    rc, out = run_playbook([], extra={"compose_stack_secrets": SECRETS, "preflight_os_reserve": "128m"})
+    refused(rc, out, "oracle1: preflight_os_reserve = '128m'", "Kubernetes notation")
+    assert "Measure memory headroom" not in out
+
+
+# --------------------------------------------------------------------------------------------
+# Image references
+
+
+def test_image_registry_host_typo(inventory):  # noqa: F811
+    edit_host(inventory, "oracle3", compose_stack_images={"jenkins": "ghcr..io/investment/jenkins:2.462"})
+    rc, out = run_playbook([], str(inventory), {"compose_stack_secrets": SECRETS})
+    refused(rc, out, "oracle3: compose_stack_images['jenkins'] = 'ghcr..io/investment/jenkins:2.462'",
+            "the registry host 'ghcr..io' is not a valid host name")
+
+
+def test_image_bad_digest(inventory):  # noqa: F811
+    edit_host(inventory, "aws-seoul", compose_stack_images={
+        "frontend": "local/frontend@sha256:1234abcd", "nginx": "local/n:1"})
+    rc, out = run_playbook([], str(inventory), {"compose_stack_secrets": SECRETS})
+    refused(rc, out, "aws-seoul: compose_stack_images['frontend'] = 'local/frontend@sha256:1234abcd'",
+            "is not sha256:<64 lowercase hex digits>")
+
+
+# --------------------------------------------------------------------------------------------
+# Inventory
+
+
+def test_host_without_region(inventory):  # noqa: F811
+    drop_host_var(inventory, "oracle3", "fleet_region")
+    rc, out = run_playbook([], str(inventory), {"compose_stack_secrets": SECRETS})
+    refused(rc, out, "oracle3: fleet_region is not set")
+
+
+def test_two_hosts_in_one_region(inventory):  # noqa: F811
+    edit_host(inventory, "aws-seoul", fleet_region="korea")
+    rc, out = run_playbook([], str(inventory), {"compose_stack_secrets": SECRETS})
+    refused(rc, out, "oracle2: fleet_region 'korea' is also the region of aws-seoul")
+
+
+def test_negative_host_memory(inventory):  # noqa: F811
+    edit_host(inventory, "oracle1", fleet_memory_mb=-1024)
+    rc, out = run_playbook([], str(inventory), {"compose_stack_secrets": SECRETS})
+    refused(rc, out, "oracle1: fleet_memory_mb must be positive, got -1024")
+
+
+def test_host_memory_not_a_number(inventory):  # noqa: F811
+    edit_host(inventory, "oracle2", fleet_memory_mb="1 GB")
+    rc, out = run_playbook([], str(inventory), {"compose_stack_secrets": SECRETS})
+    refused(rc, out, "oracle2: fleet_memory_mb '1 GB' is not a number of MiB")
+
+
+# --------------------------------------------------------------------------------------------
+# Secrets and options
+
+
+@pytest.mark.parametrize("value, why", [
+    ("line1\nPOSTGRES_USER=evil", "newline"),
+    ('pa"ss', "quote"),
+    ("pa$HOME", "interpolation"),
+])
+def test_secret_that_would_break_the_env_file(value, why):
+    rc, out = run_playbook([], extra={"compose_stack_secrets": dict(SECRETS, postgres_password=value)})
+    refused(rc, out, "oracle1: compose_stack_secrets.postgres_password contains a character",
+            "oracle2: compose_stack_secrets.postgres_password contains a character")
+    assert value not in out, why
+
+
+def test_unknown_pull_policy():
+    rc, out = run_playbook([], extra={"compose_stack_secrets": SECRETS, "compose_stack_pull": "sometimes"})
+    refused(rc, out, "compose_stack_pull", "missing, always, never")
+
+
+# --------------------------------------------------------------------------------------------
+# Plan options, as a plan's validation play checks them (fleet_placement over the inventory)
+
+PLAN_VALIDATION = """
+- name: Validate the plan before any change
+  hosts: fleet
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - name: Place every stack under the chosen plan
+      ansible.builtin.set_fact:
+        placement: >-
+          {{ dict(groups['fleet'] | zip(groups['fleet'] | map('extract', hostvars)))
+             | investment.orchestration.fleet_placement(plan=fleet_plan, plan1_target=fleet_plan1_target,
+                 plan2_data_on_k3s=fleet_plan2_data_on_k3s, plan2_macro_on_k3s=fleet_plan2_macro_on_k3s) }}
+      run_once: true
+
+- name: A change
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Would change something
+      ansible.builtin.ping:
+"""
+
+
+def run_plan_validation(tmp_path, extra):
+    playbook = tmp_path / "plan.yml"
+    playbook.write_text(PLAN_VALIDATION)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(["ansible-playbook", str(playbook), "-i", os.path.join(ROOT, "inventories", "sandbox"),
+                           "-e", yaml.safe_dump(extra, default_flow_style=True)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "PLAY [A change]" not in out, out
+    assert CONNECTION_ERROR not in out, out
+    return out
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"fleet_plan": "plan4"}, "fleet_plan 'plan4' is not one of compose, plan1, plan2, plan3"),
+    ({"fleet_plan": "plan1", "fleet_plan1_target": ["korea", "seoul"]},
+     "fleet_plan1_target: plan 1 runs Kubernetes in one region; it names 2 (korea, seoul)"),
+    ({"fleet_plan": "plan1", "fleet_plan1_target": "tokyo"}, "fleet_plan1_target 'tokyo' is not one of korea, seoul"),
+    ({"fleet_plan": "plan2", "fleet_plan2_data_on_k3s": "maybe"},
+     "fleet_plan2_data_on_k3s must be true or false, got 'maybe'"),
+])
+def test_bad_plan_option(tmp_path, extra, message):
+    out = run_plan_validation(tmp_path, extra)
+    assert "fleet_placement: " + message in out, out
+    assert "fatal: [" in out  # the host the failing task ran for
+
+
+def test_plan_validation_accepts_the_sandbox(tmp_path):
+    """The same play passes with good options: the failures above come from the options."""
+    playbook = tmp_path / "plan.yml"
+    playbook.write_text(PLAN_VALIDATION.split("\n- name: A change")[0])
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(["ansible-playbook", str(playbook), "-i", os.path.join(ROOT, "inventories", "sandbox"),
+                           "-e", "fleet_plan=plan1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
