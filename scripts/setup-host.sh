@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_pkgs=()
-for p in docker.io debootstrap busybox-static shellcheck jq; do
+for p in docker.io debootstrap debian-archive-keyring gpgv busybox-static shellcheck jq; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
