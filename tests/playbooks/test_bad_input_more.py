@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import yaml
 
-from test_bad_input import (  # pylint: disable=import-error
+from test_bad_input import (  # pylint: disable=import-error,unused-import
     ROOT,
     SECRETS,
     assert_refused,
@@ -212,7 +212,7 @@ def test_bad_plan_option(tmp_path, extra, message):
 def test_plan_validation_accepts_the_sandbox(tmp_path):
     """The same play passes with good options: the failures above come from the options."""
     playbook = tmp_path / "plan.yml"
-    playbook.write_text(PLAN_VALIDATION.split("\n- name: A change")[0])
+    playbook.write_text(PLAN_VALIDATION.split("\n- name: A change", maxsplit=1)[0])
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(["ansible-playbook", str(playbook), "-i", os.path.join(ROOT, "inventories", "sandbox"),
                            "-e", "fleet_plan=plan1", "-e", "ansible_host=%s" % NOWHERE["ansible_host"]],
