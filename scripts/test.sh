@@ -34,6 +34,9 @@ step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
 # Debian) on loopback: manifest_apply and k8s_app_stack against it.
 step build-kube bash scripts/build-kube-apiserver.sh
 step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
+# A real 1 GiB single node (tools/kube-node) with CoreDNS built from the Go module proxy.
+step build-go-images bash scripts/build-go-images.sh
+step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.investment.orchestration.plugins.module_utils.placement import (
+    HOST_FACTS,
     PlacementError,
     place,
 )
@@ -23,6 +24,11 @@ def fleet_placement(hosts, plan, plan1_target="korea", plan2_data_on_k3s=False,
         raise AnsibleFilterError("fleet_placement: %s" % exc)
 
 
+def fleet_host_facts(hostvars):
+    """The inventory facts placement reads, from one host's variables."""
+    return {key: hostvars.get(key) for key in HOST_FACTS}
+
+
 class FilterModule(object):
     def filters(self):
-        return {"fleet_placement": fleet_placement}
+        return {"fleet_placement": fleet_placement, "fleet_host_facts": fleet_host_facts}

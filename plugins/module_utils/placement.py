@@ -16,6 +16,8 @@ PLANS = ("compose", "plan1", "plan2", "plan3")
 ROLES = ("data", "app", "macro", "edge")
 PLAN1_TARGETS = {"korea": "app", "seoul": "edge"}
 LOW_MEMORY_MB = 1024
+# The inventory variables of a host that placement reads.
+HOST_FACTS = ("fleet_role", "fleet_region", "fleet_memory_mb")
 
 
 class PlacementError(ValueError):
@@ -35,7 +37,7 @@ def _bool(value, name):
 def _check_hosts(hosts):
     by_region = {}
     for name, h in sorted(hosts.items()):
-        for key in ("fleet_role", "fleet_region", "fleet_memory_mb"):
+        for key in HOST_FACTS:
             if h.get(key) in (None, ""):
                 raise PlacementError("%s: %s is not set" % (name, key))
         if h["fleet_role"] not in ROLES:

@@ -19,6 +19,8 @@ K=/etc/kubernetes
 POD_CIDR=${KN_POD_CIDR:-10.244.0.0/24}
 SVC_CIDR=${KN_SVC_CIDR:-10.96.0.0/24}
 SVC_API_IP=${KN_SVC_API_IP:-10.96.0.1}
+# The cluster DNS Service's clusterIP (roles/cluster_dns); KN_CLUSTER_DNS= (empty): none.
+CLUSTER_DNS=${KN_CLUSTER_DNS-10.96.0.10}
 PAUSE_IMAGE=docker.io/local/pause:3.10
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 now() { date +%s.%N; }
@@ -281,6 +283,7 @@ authentication:
   x509: {clientCAFile: $PKI/ca.crt}
 authorization: {mode: Webhook}
 clusterDomain: cluster.local
+$([ -z "$CLUSTER_DNS" ] || echo "clusterDNS: [$CLUSTER_DNS]")
 protectKernelDefaults: false
 evictionHard:
   memory.available: 100Mi

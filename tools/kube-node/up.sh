@@ -10,7 +10,9 @@
 # Re-running with another profile rewrites the flags and restarts every unit (etcd data, PKI and
 # pods are kept). Prints the Ready timings as JSON (also in the node: /var/lib/kn/ready.json).
 # Env: KUBE_BIN_DIR (skip the build), KN_EXTRA_IMAGES (docker image refs to import as well,
-# e.g. local/standin-backend:sandbox), KN_KEEP_DOCKER=1 (leave the node's dockerd running),
+# e.g. local/standin-backend:sandbox), KN_EXTRA_TARBALLS (image tarballs to import as well, e.g.
+# scripts/build-go-images.sh's), KN_CLUSTER_DNS (the kubelet's clusterDNS, default 10.96.0.10,
+# empty: none; roles/cluster_dns serves it), KN_KEEP_DOCKER=1 (leave the node's dockerd running),
 # KN_FRESH=1 (wipe etcd first: a new, empty cluster).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -57,11 +59,14 @@ done
 for t in "${images[@]}"; do docker cp -q "$t" "$NODE:/opt/kn/images/"; done
 if [ -n "${KN_EXTRA_IMAGES:-}" ]; then
   # shellcheck disable=SC2086 # a list of image refs
-  docker save -o "$IO_CACHE/images/kn-extra.tar" $KN_EXTRA_IMAGES
-  docker cp -q "$IO_CACHE/images/kn-extra.tar" "$NODE:/opt/kn/images/"
+  docker save -o "$IO_CACHE/images/kn-extra-$NODE.tar" $KN_EXTRA_IMAGES
+  docker cp -q "$IO_CACHE/images/kn-extra-$NODE.tar" "$NODE:/opt/kn/images/kn-extra.tar"
+  rm -f "$IO_CACHE/images/kn-extra-$NODE.tar"
 fi
+for t in ${KN_EXTRA_TARBALLS:-}; do docker cp -q "$t" "$NODE:/opt/kn/images/"; done
 docker cp -q "$HERE/node-setup.sh" "$NODE:/opt/kn/node-setup.sh"
 
 log "node-setup.sh $PROFILE $NODE_IP in $NODE"
-docker exec -e KN_KEEP_DOCKER="${KN_KEEP_DOCKER:-0}" -e KN_FRESH="${KN_FRESH:-0}" "$NODE" bash /opt/kn/node-setup.sh "$PROFILE" "$NODE_IP"
+docker exec -e KN_KEEP_DOCKER="${KN_KEEP_DOCKER:-0}" -e KN_FRESH="${KN_FRESH:-0}" \
+  -e KN_CLUSTER_DNS="${KN_CLUSTER_DNS-10.96.0.10}" "$NODE" bash /opt/kn/node-setup.sh "$PROFILE" "$NODE_IP"
 docker exec "$NODE" cat /var/lib/kn/ready.json
