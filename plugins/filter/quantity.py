@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.investment.orchestration.plugins.module_utils.memory import (
     format_quantity,
     parse_quantity,
+    quantity_error,
     to_mib,
 )
 
@@ -45,4 +46,5 @@ class FilterModule(object):
             "quantity_to_bytes": quantity_to_bytes,
             "quantity_to_mib": quantity_to_mib,
             "bytes_to_quantity": bytes_to_quantity,
+            "quantity_error": quantity_error,
         }

@@ -44,12 +44,42 @@ def _repository_path(ref):
     return parts
 
 
+# Digest algorithms registries accept, with the length of their lowercase hex encoding.
+DIGEST_HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def _registry_error(ref):
+    """A typo in the registry part (ghcr..io, ghcr.io:/x): why, or ''."""
+    first = ref.split("/", 1)[0] if "/" in ref else ""
+    if first and ("." in first or ":" in first or first == "localhost") \
+            and not re.match(r"^" + _DOMAIN + r"$", first):
+        return "the registry host %r is not a valid host name[:port]" % first
+    return ""
+
+
+def _digest_error(ref):
+    if "@" not in ref:
+        return ""
+    digest = ref.rsplit("@", 1)[1]
+    algorithm, _sep, encoded = digest.partition(":")
+    length = DIGEST_HEX_LENGTHS.get(algorithm)
+    if length is None:
+        return "the digest %r is not <algorithm>:<hex> with algorithm %s" % (
+            digest, ", ".join(sorted(DIGEST_HEX_LENGTHS)))
+    if not re.match(r"^[0-9a-f]{%d}$" % length, encoded):
+        return "the digest %r is not %s:<%d lowercase hex digits>" % (digest, algorithm, length)
+    return ""
+
+
 def image_ref_error(ref):
     """Return why ``ref`` is not a valid image reference, or '' when it is."""
     if not isinstance(ref, str) or not ref:
         return "the image reference is empty"
     if ref != ref.strip() or any(c.isspace() for c in ref):
         return "the image reference contains white space"
+    why = _registry_error(ref) or _digest_error(ref)
+    if why:
+        return why
     m = _REFERENCE.match(ref)
     if not m:
         if re.search(r"[A-Z]", "/".join(_repository_path(ref))):

@@ -173,6 +173,22 @@ def to_mib(value, flavor="k8s"):
     return float(text) if "." in text else int(text)
 
 
+def quantity_error(value, flavor="k8s", allow_milli=True, minimum=None):
+    """Why ``value`` is not a usable memory quantity, or '' when it is: for an assert that names
+    the variable and the host before anything changes. ``minimum`` (bytes or a quantity of the
+    same flavor) refuses smaller values, e.g. Docker's 6 MiB floor for mem_limit, where 0 would
+    mean no limit at all."""
+    try:
+        size = parse_quantity(value, flavor, allow_milli)
+    except ValueError as exc:
+        return str(exc)
+    if minimum is not None:
+        floor = parse_quantity(minimum, flavor)
+        if size < floor:
+            return "%r is %d bytes, less than the minimum %s" % (value, size, minimum)
+    return ""
+
+
 def _mib_text(value):
     return _floor_tenths(value, MiB) + " MiB"
 

@@ -7,7 +7,7 @@ FILTERS = FilterModule().filters()
 
 
 def test_filters_are_registered():
-    assert set(FILTERS) == {"quantity_to_bytes", "quantity_to_mib", "bytes_to_quantity"}
+    assert set(FILTERS) == {"quantity_to_bytes", "quantity_to_mib", "bytes_to_quantity", "quantity_error"}
 
 
 @pytest.mark.parametrize("value,flavor,expected", [

@@ -538,3 +538,18 @@ def test_compose_zero_is_no_limit():
     assert demand["a"] == {"bytes": 32 * MiB, "per_replica_bytes": 32 * MiB, "replicas": 1,
                            "field": "mem_reservation", "unbounded": True}
     assert demand["b"]["unbounded"] is True and demand["b"]["bytes"] == 0 and demand["b"]["field"] is None
+
+
+@pytest.mark.parametrize("value,kw,expected", [
+    ("256m", {"flavor": "compose", "minimum": "6m"}, ""),
+    ("256 megs", {"flavor": "compose"}, "invalid memory quantity '256 megs': not a Docker/Compose size"),
+    ("-256m", {"flavor": "compose"}, "invalid memory quantity '-256m'"),
+    ("0", {"flavor": "compose", "minimum": "6m"}, "'0' is 0 bytes, less than the minimum 6m"),
+    ("128Mi", {"allow_milli": False}, ""),
+    ("128m", {"allow_milli": False}, "invalid memory quantity '128m'"),
+    (None, {}, "invalid memory quantity None: not a number or a string"),
+])
+def test_quantity_error(value, kw, expected):
+    from ansible_collections.investment.orchestration.plugins.module_utils.memory import quantity_error
+    got = quantity_error(value, **kw)
+    assert got.startswith(expected) and (expected or got == "")
