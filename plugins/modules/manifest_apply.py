@@ -47,6 +47,7 @@ options:
     description:
       - "Objects given inline, each a dictionary or YAML text (several documents allowed);
         C(kind: List) is expanded. Applied after the O(src) objects of the same kind."
+      - With O(applyset), an empty set (no O(src), no O(definitions)) prunes every member.
       - May contain Secrets, so the option is C(no_log) and the module's invocation shows it with
         Secret values redacted.
     type: list
@@ -341,8 +342,9 @@ def main():
         fail(missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
     if not HAS_KUBERNETES:
         fail(missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
-    if not params["src"] and not params["definitions"]:
-        fail("nothing to apply: give src or definitions")
+    # An empty set is meaningful only for an ApplySet: every member it had is pruned.
+    if not params["src"] and not params["definitions"] and not params["applyset"]:
+        fail("nothing to apply: give src or definitions (an empty list only with applyset)")
     try:
         sources = load_sources(params["src"], params["definitions"])
     except ApplyError as exc:

@@ -445,3 +445,22 @@ def test_timings_baseline(cluster, tmp_path, timings):
     assert run.result["failed"]
     seconds = run.seconds
     timings["ansible-playbook overhead (module fails before any API call)"] = seconds
+
+
+def test_empty_set_prunes_every_member(cluster, tmp_path):
+    """With an ApplySet, no objects at all means: remove every member (a stack leaving a cluster)."""
+    args = {"applyset": {"name": "leaving", "namespace": "kube-system"},
+            "definitions": [namespace("leaving"), configmap("left", "leaving")]}
+    first = apply_module(cluster, tmp_path, args)
+    assert first["changed"] is True and exists(cluster, "configmap", "left", "-n", "leaving")
+    emptied = apply_module(cluster, tmp_path, {"applyset": {"name": "leaving", "namespace": "kube-system"},
+                                               "definitions": []})
+    assert emptied["changed"] is True
+    assert sorted(a for a in actions(emptied) if a[3] == "pruned") == [
+        ("ConfigMap", "leaving", "left", "pruned"), ("Namespace", "", "leaving", "pruned")]
+    again = apply_module(cluster, tmp_path, {"applyset": {"name": "leaving", "namespace": "kube-system"},
+                                             "definitions": []})
+    assert again["changed"] is False
+    # Without an ApplySet an empty set is still refused.
+    refused = apply_module(cluster, tmp_path, {"definitions": []})
+    assert refused.get("failed") and "nothing to apply" in refused["msg"]
