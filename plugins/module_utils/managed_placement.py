@@ -111,7 +111,7 @@ def shape_memory_gb(provider, shape, memory_gb=None, ocpus=None, name="shape"):
     return memory
 
 
-def _pool(provider, pool, name, default_name):
+def _pool(provider, pool, name, default_name, shape_var=None, count_var=None):
     if not isinstance(pool, dict):
         raise ManagedPlacementError("%s must be a dict with name, shape and count, got %r" % (name, pool))
     pool_name = str(pool.get("name") or default_name)
@@ -119,12 +119,13 @@ def _pool(provider, pool, name, default_name):
         raise ManagedPlacementError("%s name %r must be letters, digits, - or _ (up to 63)" % (name, pool_name))
     shape = pool.get("shape") or DEFAULT_SHAPE[provider]
     label = "%s (%s)" % (name, pool_name)
-    memory = shape_memory_gb(provider, shape, pool.get("memory_gb"), pool.get("ocpus"), "%s shape" % label)
+    shape_label = shape_var or "%s shape" % label
+    memory = shape_memory_gb(provider, shape, pool.get("memory_gb"), pool.get("ocpus"), shape_label)
     if memory < MIN_WORKER_GB:
-        raise ManagedPlacementError("%s shape %s has %s GB of memory; plan 3 workers need at least %d GB"
-                                    % (label, shape, memory, MIN_WORKER_GB))
-    out = {"name": pool_name, "shape": shape, "count": _int(pool.get("count", 1), "%s count" % label, 1),
-           "memory_gb": memory}
+        raise ManagedPlacementError("%s %s has %s GB of memory; plan 3 workers need at least %d GB"
+                                    % (shape_label, shape, memory, MIN_WORKER_GB))
+    out = {"name": pool_name, "shape": shape, "memory_gb": memory,
+           "count": _int(pool.get("count", 1), count_var or "%s count" % label, 1)}
     if shape in FLEX_SHAPES:
         out["ocpus"] = _float(pool.get("ocpus") or 1, "%s ocpus" % label)
     return out
@@ -184,8 +185,9 @@ def managed_place(options, hosts=None, prefix="fleet_plan3_"):
     if o.get("node_pools"):
         pools = _pools(provider, o["node_pools"], var("node_pools"))
     else:
-        pools = _pools(provider, [{"name": "pool1", "shape": o.get("shape"), "count": o.get("workers", 1),
-                                   "ocpus": o.get("ocpus"), "memory_gb": o.get("memory_gb")}], var("workers/shape"))
+        pools = [_pool(provider, {"name": "pool1", "shape": o.get("shape"), "count": o.get("workers", 1),
+                                  "ocpus": o.get("ocpus"), "memory_gb": o.get("memory_gb")},
+                       var("shape"), "pool1", shape_var=var("shape"), count_var=var("workers"))]
     allowed = _cidrs(o.get("api_allowed_cidrs"), var("api_allowed_cidrs"))
 
     stage3 = o.get("stage3") or "pool"
