@@ -87,6 +87,7 @@ class OkeManager(object):
         self.changed = False
         self.actions = []
         self.diff = {"before": {}, "after": {}}
+        self.cluster_version = None
 
     # -- listing ---------------------------------------------------------------------------
     def _all(self, method, *args, **kwargs):
@@ -158,6 +159,7 @@ class OkeManager(object):
             raise OkeError("cluster_type must be one of %s" % ", ".join(CLUSTER_TYPES))
         cluster = self.find_cluster(spec["name"])
         version = self.resolve_version(spec["kubernetes_version"])
+        self.cluster_version = version
         wanted = {"name": spec["name"], "kubernetes_version": version, "type": spec.get("type", "BASIC_CLUSTER"),
                   "vcn_id": spec["vcn_id"], "lifecycle_state": "ACTIVE"}
         self.diff["before"]["cluster"] = self._cluster_view(cluster)
@@ -229,7 +231,7 @@ class OkeManager(object):
     def ensure_node_pool(self, cluster, spec):
         m = self.models
         check_node_pool(spec)
-        version = cluster.kubernetes_version if cluster is not None else self.resolve_version(spec["kubernetes_version"])
+        version = cluster.kubernetes_version if cluster is not None else self.cluster_version
         wanted = self._pool_wanted(spec, version)
         pool = self.find_node_pool(cluster.id, spec["name"]) if cluster is not None else None
         key = "node_pool %s" % spec["name"]
