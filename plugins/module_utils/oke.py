@@ -74,7 +74,7 @@ def check_node_pool(spec):
 
 class OkeManager(object):
     def __init__(self, client, models, compartment_id, check_mode=False, wait=True, wait_timeout=1800,
-                 poll_interval=15, sleep=time.sleep, clock=time.monotonic):
+                 poll_interval=15, sleep=None, clock=None):
         self.client = client
         self.models = models
         self.compartment_id = compartment_id
@@ -82,8 +82,8 @@ class OkeManager(object):
         self.wait = wait
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
-        self.sleep = sleep
-        self.clock = clock
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
         self.changed = False
         self.actions = []
         self.diff = {"before": {}, "after": {}}
