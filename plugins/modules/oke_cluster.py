@@ -88,6 +88,7 @@ options:
         description: Number of nodes.
         type: int
         required: true
+        aliases: [count]
       image_id:
         description: OCID of the node image.
         type: str
@@ -302,7 +303,7 @@ def main():
         shape=dict(type="str", required=True),
         ocpus=dict(type="float", default=1),
         memory_gb=dict(type="float"),
-        size=dict(type="int", required=True),
+        size=dict(type="int", required=True, aliases=["count"]),
         image_id=dict(type="str", required=True),
         boot_volume_gb=dict(type="int"),
         subnet_id=dict(type="str", required=True),
