@@ -30,6 +30,7 @@ step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
 # Debian) on loopback: manifest_apply and k8s_app_stack against it.
 step build-kube bash scripts/build-kube-apiserver.sh
 step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
+step cloud-integration python -m pytest -q -p no:cacheprovider tests/integration_cloud
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh

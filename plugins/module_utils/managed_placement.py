@@ -11,7 +11,8 @@ name them with ``prefix``, so the inventory's ``fleet_plan3_*`` or the role's
 - ``provider``: ``eks`` or ``oke``; ``region``: the cloud region (``ap-northeast-2``,
   ``ap-chuncheon-1``...); ``stage``: 1, 2 or 3; ``cluster_name``.
 - ``workers``, ``shape``, ``ocpus``, ``memory_gb``: the first node pool when ``node_pools`` is
-  not given. ``node_pools``: a list of ``{name, shape, count, ocpus, memory_gb}``.
+  not given. ``node_pools``: a list of ``{name, shape, size (or count), ocpus, memory_gb}``;
+  the result gives every pool as ``{name, shape, size, memory_gb[, ocpus]}``.
 - ``stage3``: ``pool`` (a second node pool in the cluster) or ``cluster`` (a second cluster,
   ``second_cluster``: ``{name, region, node_pools}``); ``stage3_stacks``: the stacks the stage 3
   pool or cluster takes over (``macro``, ``edge``).
@@ -113,7 +114,7 @@ def shape_memory_gb(provider, shape, memory_gb=None, ocpus=None, name="shape"):
 
 def _pool(provider, pool, name, default_name, shape_var=None, count_var=None):
     if not isinstance(pool, dict):
-        raise ManagedPlacementError("%s must be a dict with name, shape and count, got %r" % (name, pool))
+        raise ManagedPlacementError("%s must be a dict with name, shape and size, got %r" % (name, pool))
     pool_name = str(pool.get("name") or default_name)
     if not _NAME.match(pool_name):
         raise ManagedPlacementError("%s name %r must be letters, digits, - or _ (up to 63)" % (name, pool_name))
@@ -125,7 +126,7 @@ def _pool(provider, pool, name, default_name, shape_var=None, count_var=None):
         raise ManagedPlacementError("%s %s has %s GB of memory; plan 3 workers need at least %d GB"
                                     % (shape_label, shape, memory, MIN_WORKER_GB))
     out = {"name": pool_name, "shape": shape, "memory_gb": memory,
-           "count": _int(pool.get("count", 1), count_var or "%s count" % label, 1)}
+           "size": _int(pool.get("size", pool.get("count", 1)), count_var or "%s size" % label, 1)}
     if shape in FLEX_SHAPES:
         out["ocpus"] = _float(pool.get("ocpus") or 1, "%s ocpus" % label)
     return out
@@ -224,7 +225,7 @@ def managed_place(options, hosts=None, prefix="fleet_plan3_"):
         if not _REGION[provider].match(str(region2)):
             raise ManagedPlacementError("%s region %r is not a %s region name" % (var("second_cluster"), region2, provider))
         pools2 = _pools(provider, second.get("node_pools") or [{"name": "pool1", "shape": pools[0]["shape"],
-                                                                "count": 1, "ocpus": pools[0].get("ocpus"),
+                                                                "size": 1, "ocpus": pools[0].get("ocpus"),
                                                                 "memory_gb": pools[0]["memory_gb"]}],
                         var("second_cluster") + ".node_pools")
         clusters.append({"name": name2, "region": region2, "role": "stage3", "node_pools": pools2,

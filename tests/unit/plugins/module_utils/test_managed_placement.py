@@ -33,7 +33,7 @@ def test_eks_stage1_moves_app_keeps_data_outside():
     result = managed_place(eks(), FLEET)
     assert result["clusters"] == [{
         "name": "investment-plan3", "region": "ap-northeast-2", "role": "primary",
-        "node_pools": [{"name": "pool1", "shape": "t3.small", "count": 1, "memory_gb": 2}],
+        "node_pools": [{"name": "pool1", "shape": "t3.small", "size": 1, "memory_gb": 2}],
         "api_allowed_cidrs": ["198.51.100.7/32"]}]
     hosts = result["hosts"]
     assert (hosts["oracle1"]["runtime"], hosts["oracle1"]["compose_stacks"]) == ("compose", ["data"])
@@ -47,15 +47,15 @@ def test_eks_stage1_moves_app_keeps_data_outside():
 def test_oke_flex_pool():
     result = managed_place(oke(stage="2"))
     pool = result["clusters"][0]["node_pools"][0]
-    assert pool == {"name": "pool1", "shape": "VM.Standard.E4.Flex", "count": 2, "memory_gb": 4, "ocpus": 1}
+    assert pool == {"name": "pool1", "shape": "VM.Standard.E4.Flex", "size": 2, "memory_gb": 4, "ocpus": 1}
     assert result["stage"] == 2 and result["stage3"] is None
 
 
 def test_stage3_second_pool_takes_macro():
     pools = [{"name": "general", "shape": "t3.small", "count": 1},
-             {"name": "macro", "shape": "t3.medium", "count": 1}]
+             {"name": "macro", "shape": "t3.medium", "size": 2}]
     result = managed_place(eks(stage=3, node_pools=pools, stage3_stacks=["macro"]), FLEET)
-    assert [p["name"] for p in result["clusters"][0]["node_pools"]] == ["general", "macro"]
+    assert [(p["name"], p["size"]) for p in result["clusters"][0]["node_pools"]] == [("general", 1), ("macro", 2)]
     assert result["hosts"]["oracle3"]["runtime"] == "none"
     assert result["k8s_stacks"] == ["app", "macro"]
 
