@@ -16,8 +16,8 @@ NO_CLOUD = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_URL": "http://127.0.0
             "AWS_ACCESS_KEY_ID": "none", "AWS_SECRET_ACCESS_KEY": "none", "OCI_CONFIG_FILE": "/nonexistent"}
 
 
-def run(args, extra=None):
-    cmd = ["ansible-playbook", os.path.join(ROOT, "playbooks", "plan3.yml"), "-i",
+def run(args, extra=None, playbook="plan3.yml"):
+    cmd = ["ansible-playbook", os.path.join(ROOT, "playbooks", playbook), "-i",
            os.path.join(ROOT, "inventories", "prod")] + args
     if extra:
         cmd += ["-e", json.dumps(extra)]
@@ -26,9 +26,16 @@ def run(args, extra=None):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_syntax_check():
-    rc, out = run(["--syntax-check"])
+@pytest.mark.parametrize("playbook", ["plan3.yml", "plan3_teardown.yml"])
+def test_syntax_check(playbook):
+    rc, out = run(["--syntax-check"], playbook=playbook)
     assert rc == 0, out
+
+
+def test_teardown_check_mode_calls_no_cloud():
+    rc, out = run(["--check"], playbook="plan3_teardown.yml")
+    assert rc == 0, out[-3000:]
+    assert "would make investment-plan3 absent" in re.sub(r"\s+", " ", out)
 
 
 @pytest.mark.parametrize("extra,total", [
