@@ -192,8 +192,9 @@ def monthly_cost(items):
         lines.append({"item": entry["item"], "quantity": quantity, "unit": price["unit"],
                       "unit_price": round(unit_price, 4), "monthly": round(monthly, 2),
                       "note": entry.get("note", price["description"])})
-    table = ["%-28s %9s x %9.4f = %8.2f  %s" % (line["item"], line["quantity"], line["unit_price"],
-                                                   line["monthly"], line["note"]) for line in lines]
+    row = "%-28s %9s x %9.4f = %8.2f  %s"
+    table = [row % (line["item"], line["quantity"], line["unit_price"], line["monthly"], line["note"])
+             for line in lines]
     table.append("%-28s %9s   %9s   %8.2f  %s a month, prices as of %s"
                  % ("total", "", "", round(total, 2), PRICES["currency"], PRICES["as_of"]))
     return {"lines": lines, "monthly": round(total, 2), "as_of": PRICES["as_of"],

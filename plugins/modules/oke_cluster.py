@@ -202,7 +202,7 @@ except ImportError:
 
 
 def _client(params):
-    config = oci.config.from_file(os.path.expanduser(params["config_file"]), params["config_profile"])
+    config = oci.config.from_file(params["config_file"], params["config_profile"])
     if params.get("region"):
         config["region"] = params["region"]
     return oci.container_engine.ContainerEngineClient(config), oci.container_engine.models
@@ -220,7 +220,6 @@ def _view(obj, keys):
 
 def _write_kubeconfig(path, text, check_mode):
     """Write ``text`` to ``path`` (0600) when it differs; returns whether it changed."""
-    path = os.path.expanduser(path)
     try:
         with open(path) as f:
             same = f.read() == text
@@ -255,11 +254,11 @@ def run(params, client, models, check_mode):
     path = params.get("kubeconfig_path")
     if params["state"] == "absent":
         mgr.ensure_absent(params["name"])
-        if path and os.path.exists(os.path.expanduser(path)):
+        if path and os.path.exists(path):
             mgr.changed = True
             mgr.actions.append("remove %s" % path)
             if not check_mode:
-                os.unlink(os.path.expanduser(path))
+                os.unlink(path)
     else:
         for key in ("kubernetes_version", "vcn_id"):
             if not params.get(key):

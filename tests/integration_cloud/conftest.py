@@ -34,7 +34,7 @@ def moto(tmp_path_factory):
         proc = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_server.py"), str(port)],
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
-        for _ in range(120):
+        for unused in range(120):
             try:
                 urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
                     endpoint + "/moto-api/", timeout=1)

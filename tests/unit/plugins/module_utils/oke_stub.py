@@ -155,9 +155,9 @@ class StubContainerEngine(object):
         sent = _camel(details)
         self.calls.append(("create_node_pool", sent))
         body = copy.deepcopy(load("node_pool.json"))
-        body.update({key: sent[key] for key in ("compartmentId", "clusterId", "name", "kubernetesVersion",
-                                                 "nodeShape", "nodeShapeConfig", "nodeSourceDetails",
-                                                 "nodeConfigDetails") if key in sent})
+        copied = ("compartmentId", "clusterId", "name", "kubernetesVersion", "nodeShape", "nodeShapeConfig",
+                  "nodeSourceDetails", "nodeConfigDetails")
+        body.update({key: sent[key] for key in copied if key in sent})
         body.update({"id": self._new_id("nodepool"), "lifecycleState": "CREATING",
                      "nodeImageId": sent["nodeSourceDetails"]["imageId"]})
         self.pools[body["id"]] = body

@@ -56,7 +56,7 @@ def test_create_waits_for_active_then_second_run_changes_nothing():
     assert pool["initialNodeLabels"] == [{"key": "investment/pool", "value": "pool1"}]
 
     before = len(stub.mutations())
-    again, _ = converge(stub)
+    again = converge(stub)[0]
     assert not again.changed and again.actions == []
     assert len(stub.mutations()) == before
     assert again.diff["before"] == again.diff["after"]
@@ -74,7 +74,7 @@ def test_check_mode_creates_nothing_and_reports_the_diff():
 def test_resize_updates_only_the_node_config():
     stub = StubContainerEngine()
     converge(stub)
-    mgr, _ = converge(stub, pools=[dict(POOL, size=3)])
+    mgr = converge(stub, pools=[dict(POOL, size=3)])[0]
     assert mgr.actions == ["update node pool pool1: size"]
     update = [c for c in stub.calls if c[0] == "update_node_pool"][-1][1]
     assert set(update) == {"nodeConfigDetails"} and update["nodeConfigDetails"]["size"] == 3
@@ -84,7 +84,7 @@ def test_resize_updates_only_the_node_config():
 def test_check_mode_on_existing_reports_the_change_without_making_it():
     stub = StubContainerEngine()
     converge(stub)
-    mgr, _ = converge(stub, pools=[dict(POOL, memory_gb=8)], check_mode=True)
+    mgr = converge(stub, pools=[dict(POOL, memory_gb=8)], check_mode=True)[0]
     assert mgr.actions == ["update node pool pool1: memory_gb"]
     assert "update_node_pool" not in stub.mutations()
 

@@ -67,7 +67,8 @@ def test_check_mode_and_diff(stub, capsys):
 
 
 def test_node_pool_under_2gb_refused_before_any_call(stub, capsys):
-    args = dict(ARGS, node_pools=[dict(ARGS["node_pools"][0], memory_gb=1)])
+    args = dict(ARGS)
+    args["node_pools"] = [dict(ARGS["node_pools"][0], memory_gb=1)]
     result = call(capsys, **args)
     assert result["failed"] is True
     assert "at least 2 GB" in result["msg"]
