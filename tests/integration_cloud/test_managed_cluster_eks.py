@@ -122,12 +122,23 @@ def test_eks_lifecycle(run, aws, moto):
                                   nodegroupName="pool2")["nodegroup"]["instanceTypes"] == ["t3.medium"]
     assert run(managed_cluster_stage=3, managed_cluster_node_pools=pools)["changed"] == 0
 
-    gone = run(managed_cluster_state="absent", managed_cluster_stage=3, managed_cluster_node_pools=pools)
+    # stage 3 as a second cluster (its own node group and kubeconfig)
+    second = {"name": "investment-plan3-2", "region": "ap-northeast-2"}
+    assert run(managed_cluster_stage=3, managed_cluster_stage3="cluster", managed_cluster_second_cluster=second)["changed"] > 0
+    assert sorted(eks.list_clusters()["clusters"]) == ["investment-plan3", "investment-plan3-2"]
+    assert eks.list_nodegroups(clusterName="investment-plan3-2")["nodegroups"] == ["pool1"]
+    assert stat.S_IMODE(os.stat(run.kubedir / "investment-plan3-2.yaml").st_mode) == 0o600
+
+    # teardown with the stage 3 cluster settings: pool2 of the first cluster is no longer listed
+    # there, and is removed all the same (EKS refuses to delete a cluster with node groups)
+    gone = run(managed_cluster_state="absent", managed_cluster_stage=3, managed_cluster_stage3="cluster",
+               managed_cluster_second_cluster=second)
     assert gone["changed"] > 0
     assert eks.list_clusters()["clusters"] == []
     names = [r["RoleName"] for r in iam.list_roles()["Roles"]]
     assert "investment-plan3-eks-cluster" not in names and "investment-plan3-eks-node" not in names
-    assert not kubeconfig.exists()
+    assert not kubeconfig.exists() and not (run.kubedir / "investment-plan3-2.yaml").exists()
+    assert run(managed_cluster_state="absent")["changed"] == 0
 
 
 def test_refused_before_any_call(run, aws):
