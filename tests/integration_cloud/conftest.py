@@ -5,6 +5,7 @@ amazon.aws/community.aws modules) point at it, and HTTPS_PROXY/HTTP_PROXY point 
 port, so a call that ignored the endpoint would fail instead of leaving the machine.
 """
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 if os.path.join(ROOT, "collections") not in sys.path:
     sys.path.insert(0, os.path.join(ROOT, "collections"))
+
+
+def _die_with_parent():
+    """In the child: get SIGTERM when the test process dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _free_port():
@@ -32,7 +42,7 @@ def moto(tmp_path_factory):
     endpoint = "http://127.0.0.1:%d" % port
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, os.path.join(HERE, "moto_server.py"), str(port)],
-                                stdout=out, stderr=subprocess.STDOUT)
+                                stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     try:
         for unused in range(120):
             try:
@@ -62,7 +72,11 @@ def moto(tmp_path_factory):
         yield {"endpoint": endpoint, "env": env, "log": log}
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
