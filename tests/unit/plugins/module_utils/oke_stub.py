@@ -15,7 +15,7 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", 
 
 def load(name):
     with open(os.path.join(FIXTURES, name)) as f:
-        return f.read() if name.endswith(".yaml") else json.load(f)
+        return f.read() if name.endswith(".txt") else json.load(f)
 
 
 class _NoSigner(oci.signer.AbstractBaseSigner):
@@ -130,7 +130,7 @@ class StubContainerEngine(object):
 
     def create_kubeconfig(self, cluster_id, create_cluster_kubeconfig_content_details=None, **kwargs):
         self.calls.append(("create_kubeconfig", _camel(create_cluster_kubeconfig_content_details)))
-        text = load("kubeconfig.yaml").replace("ocid1.cluster.oc1.ap-chuncheon-1.aaaaaaaatestcluster", cluster_id)
+        text = load("kubeconfig.txt").replace("ocid1.cluster.oc1.ap-chuncheon-1.aaaaaaaatestcluster", cluster_id)
         return Response(200, {}, _Text(text), None)
 
     # -- node pools
