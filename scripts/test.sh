@@ -37,6 +37,7 @@ step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k
 # A real 1 GiB single node (tools/kube-node) with CoreDNS built from the Go module proxy.
 step build-go-images bash scripts/build-go-images.sh
 step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
+step cloud-integration python -m pytest -q -p no:cacheprovider tests/integration_cloud
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh
