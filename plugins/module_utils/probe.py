@@ -116,7 +116,8 @@ def normalize_targets(targets, default_ports):
 def probe(targets, ports=(22,), count=3, timeout=2.0, connect=connect_once):
     """Probe every target on its ports ``count`` times.
 
-    Returns {name: {host, reachable, rtt_ms (best port's median), port (that port), ports:
+    Returns {name: {host, reachable, rtt_ms (median of the first open port in the
+    order given, else of the first refused one), port (that port), ports:
     {port: summary}}}. A target is reachable when any port answered (open or refused).
     """
     if count < 1:
@@ -129,8 +130,15 @@ def probe(targets, ports=(22,), count=3, timeout=2.0, connect=connect_once):
         for port in t["ports"]:
             samples = [connect(t["host"], port, timeout) for _ in range(count)]
             per_port[port] = summarize(samples)
-        measured = [(s["rtt_ms"], p) for p, s in per_port.items() if s["rtt_ms"] is not None]
-        best = min(measured) if measured else (None, None)
+        # the first open port in the order given, else the first refused one (the host's kernel
+        # answered): the same port on every run, so its times compare from run to run
+        best = (None, None)
+        for wanted in ("open", "refused"):
+            hits = [(per_port[p]["rtt_ms"], p) for p in t["ports"]
+                    if per_port[p]["state"] == wanted and per_port[p]["rtt_ms"] is not None]
+            if hits:
+                best = hits[0]
+                break
         results[t["name"]] = {
             "host": t["host"],
             "reachable": any(s["reachable"] for s in per_port.values()),

@@ -73,9 +73,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-results:
-  description: Target name to C(host), C(reachable) (any port answered), C(rtt_ms) (lowest
-    median over the ports, null when none answered), C(port) (the port of that time) and
+peers:
+  description: Target name to C(host), C(reachable) (any port answered), C(rtt_ms) (median
+    time of the first open port in the order given, else of the first refused one; null when
+    none answered), C(port) (the port of that time) and
     C(ports) (port to C(state) open/refused/timeout/error, C(reachable), C(attempts),
     C(answered), C(rtt_ms), C(rtt_min_ms), C(rtt_max_ms), C(errors)).
   returned: always
@@ -115,7 +116,7 @@ def main():
         results = probe(p["targets"], p["ports"], p["count"], p["timeout"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, results=results,
+    module.exit_json(changed=False, peers=results,
                      unreachable=sorted(n for n, r in results.items() if not r["reachable"]))
 
 

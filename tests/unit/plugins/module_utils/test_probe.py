@@ -83,9 +83,11 @@ def test_probe_aggregates_best_port():
             return "timeout", None, "no answer"
         return ("open", 0.002, None) if port == 80 else ("refused", 0.001, None)
 
-    r = P.probe([{"name": "a", "host": "up", "ports": [80, 81]}, "down"], ports=[22], count=2, connect=connect)
+    r = P.probe([{"name": "a", "host": "up", "ports": [81, 80]}, "down"], ports=[22], count=2, connect=connect)
     assert len(calls) == 2 * 2 + 2
-    assert r["a"]["reachable"] and r["a"]["rtt_ms"] == 1.0 and r["a"]["port"] == 81
+    assert r["a"]["reachable"] and r["a"]["rtt_ms"] == 2.0 and r["a"]["port"] == 80  # open port first
+    b = P.probe([{"name": "b", "host": "up", "ports": [81, 82]}], count=1, connect=connect)["b"]
+    assert b["port"] == 81 and b["rtt_ms"] == 1.0  # none open: the first refused
     assert r["a"]["ports"]["80"]["state"] == "open" and r["a"]["ports"]["81"]["state"] == "refused"
     assert not r["down"]["reachable"] and r["down"]["rtt_ms"] is None and r["down"]["port"] is None
     with pytest.raises(ValueError, match="count"):

@@ -25,8 +25,8 @@ def test_probe_loopback_listener(capsys):
     finally:
         server.close()
     assert r["changed"] is False and r["unreachable"] == []
-    assert r["results"]["self"]["ports"][str(port)]["state"] == "open"
-    assert r["results"]["self"]["rtt_ms"] >= 0
+    assert r["peers"]["self"]["ports"][str(port)]["state"] == "open"
+    assert r["peers"]["self"]["rtt_ms"] >= 0
 
 
 def test_bad_target_fails(capsys):
