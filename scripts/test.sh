@@ -26,6 +26,7 @@ step build-images bash sandbox/build-images.sh
 use_venv
 step unit python -m pytest -q -p no:cacheprovider tests/unit
 step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
+step ee python -m pytest -q -p no:cacheprovider tests/ee
 # A real Kubernetes API server (upstream v1.34.4 built from the Go module proxy, etcd from
 # Debian) on loopback: manifest_apply and k8s_app_stack against it.
 step build-kube bash scripts/build-kube-apiserver.sh
