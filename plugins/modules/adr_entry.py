@@ -12,9 +12,9 @@ short_description: Create or update one architecture decision record in a markdo
 version_added: 0.1.0
 author: investment platform team (!UNKNOWN)
 description:
-  - Manages one entry C(## ADR-NNNN: title) of an ADR file such as C(docs/decisions.md). The entry
+  - "Manages one entry C(## ADR-NNNN: title) of an ADR file such as C(docs/decisions.md). The entry
     carries the marker C(<!-- adr-id: ID -->) on the line after its heading; a re-run finds it by
-    that marker and replaces it in place, so there is never a duplicate.
+    that marker and replaces it in place, so there is never a duplicate."
   - A new entry gets the next free ADR number and is appended. Every other entry and all text
     around the managed entry stay byte for byte as they were.
   - The C(- Date:) line keeps its value when nothing else in the entry changes, so a second run
@@ -31,7 +31,7 @@ options:
     type: str
     required: true
   title:
-    description: The entry's title, after C(ADR-NNNN:).
+    description: "The entry's title, after C(ADR-NNNN:)."
     type: str
     required: true
   status:
