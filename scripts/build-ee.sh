@@ -5,7 +5,7 @@
 # into CONTEXT_DIR (default $IO_CACHE/ee-context). With --image it also builds the image with docker
 # (needs the base image, or EE_BASE_IMAGE pointing at a local one).
 . "$(dirname "$0")/lib.sh"
-cd "$IO_ROOT"
+cd "$IO_ROOT" || exit 1
 image=false
 if [ "${1:-}" = --image ]; then image=true; shift; fi
 context=${1:-$IO_CACHE/ee-context}

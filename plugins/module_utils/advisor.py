@@ -341,7 +341,9 @@ def sections(assessment, hosts, measured, context_note=""):
     by_plan = dict((r["plan"], r) for r in assessment["options"])
     choice = by_plan[assessment["choice"]]
     w = assessment["weights"]
-    mib = lambda b: "%d MiB" % (int(b) // MiB)  # noqa: E731
+
+    def mib(value):
+        return "%d MiB" % (int(value) // MiB)
     ctx = [
         "Four hosts in four regions, each with its own network and a public IP; the decision guide "
         "(docs/plans.md, sections 7-8) weighs keeping Compose against plans 1-3 by change scope, "

@@ -83,7 +83,7 @@ def normalize_targets(targets, default_ports):
     seen = set()
     for index, t in enumerate(targets or []):
         if isinstance(t, str):
-            host, _, port = t.rpartition(":") if t.count(":") == 1 else (t, "", "")
+            host, dummy, port = t.rpartition(":") if t.count(":") == 1 else (t, "", "")
             entry = {"name": host, "host": host, "ports": [port] if port else list(default_ports)}
         elif isinstance(t, dict):
             if not t.get("host"):
@@ -128,7 +128,7 @@ def probe(targets, ports=(22,), count=3, timeout=2.0, connect=connect_once):
     for t in normalize_targets(targets, ports):
         per_port = {}
         for port in t["ports"]:
-            samples = [connect(t["host"], port, timeout) for _ in range(count)]
+            samples = [connect(t["host"], port, timeout) for dummy in range(count)]
             per_port[port] = summarize(samples)
         # the first open port in the order given, else the first refused one (the host's kernel
         # answered): the same port on every run, so its times compare from run to run

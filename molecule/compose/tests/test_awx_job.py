@@ -7,4 +7,16 @@ import sys
 sys.path.insert(0, os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY",
                                                os.path.join(os.path.dirname(__file__), "..", "..", "..")),
                                 "tests", "awx"))
-from test_awx_runner import *  # noqa: E402,F401,F403  (tests and fixtures)
+from test_awx_runner import (  # noqa: E402  pylint: disable=wrong-import-position
+    first_job,
+    monkeymodule,
+    private_data_dir,
+    test_adr_numbers_are_the_measured_ones,
+    test_job_status_rc_and_artifacts,
+    test_no_secret_in_artifacts_env_is_stored,
+    test_second_job_changes_nothing,
+)
+
+__all__ = ["first_job", "monkeymodule", "private_data_dir", "test_adr_numbers_are_the_measured_ones",
+           "test_job_status_rc_and_artifacts", "test_no_secret_in_artifacts_env_is_stored",
+           "test_second_job_changes_nothing"]

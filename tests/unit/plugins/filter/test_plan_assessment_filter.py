@@ -31,7 +31,7 @@ def measured(delta=0):
 def test_prod_inventory_assessed_and_rerun_is_stable():
     r = plan_assessment(measured(), hosts(), {"stability": 3, "cost": 2, "unification": 1}, footprints=FOOTPRINTS)
     assert r["assessment"]["choice"] in ("compose", "plan1", "plan2", "plan3")
-    text, _ = adr.upsert("", "fleet-plan", "x", "proposed", r["sections"], today="2026-11-25")
+    text = adr.upsert("", "fleet-plan", "x", "proposed", r["sections"], today="2026-11-25")[0]
     r2 = plan_assessment(measured(delta=10), hosts(), {"stability": 3, "cost": 2, "unification": 1},
                          footprints=FOOTPRINTS, previous=text)
     assert r2["previous"] == r["recorded"] and r2["recorded"] == r["recorded"]

@@ -45,7 +45,7 @@ def test_create_appends_next_number_and_keeps_adr_0001():
 
 
 def test_second_run_unchanged_on_another_day():
-    once, _ = adr.upsert(original(), "fleet-plan", "Keep Compose", "proposed", SECTIONS, today="2026-11-25")
+    once = adr.upsert(original(), "fleet-plan", "Keep Compose", "proposed", SECTIONS, today="2026-11-25")[0]
     twice, info = adr.upsert(once, "fleet-plan", "Keep Compose", "proposed", SECTIONS, today="2027-01-02")
     assert twice == once and info["action"] == "unchanged" and info["date"] == "2026-11-25"
 

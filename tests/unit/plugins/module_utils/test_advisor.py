@@ -32,8 +32,9 @@ MEASURED = {"oracle1": m(1024, 250, 200, {"oracle2": {"reachable": True, "rtt_ms
 OPTIONS = {"plan1_target": "korea", "plan3_provider": "oke", "plan3_stage": 1}
 
 
-def run(priorities, measured=MEASURED, options=OPTIONS, **kw):
-    return advisor.assess(HOSTS, measured, priorities, options, FOOTPRINTS, **kw)
+def run(priorities, measured=None, options=None, **kw):
+    return advisor.assess(HOSTS, MEASURED if measured is None else measured, priorities,
+                          OPTIONS if options is None else options, FOOTPRINTS, **kw)
 
 
 def by_plan(result):

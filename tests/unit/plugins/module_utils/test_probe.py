@@ -112,7 +112,7 @@ def test_probe_real_sockets_on_loopback():
         server.settimeout(0.2)
         while not stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn = server.accept()[0]
                 conn.close()
             except socket.timeout:
                 pass
