@@ -14,9 +14,9 @@ from test_awx_runner import (  # noqa: E402  pylint: disable=wrong-import-positi
     test_adr_numbers_are_the_measured_ones,
     test_job_status_rc_and_artifacts,
     test_no_secret_in_artifacts_env_is_stored,
-    test_second_job_changes_nothing,
+    test_second_job_through_transmit_worker_process_changes_nothing,
 )
 
 __all__ = ["first_job", "monkeymodule", "private_data_dir", "test_adr_numbers_are_the_measured_ones",
            "test_job_status_rc_and_artifacts", "test_no_secret_in_artifacts_env_is_stored",
-           "test_second_job_changes_nothing"]
+           "test_second_job_through_transmit_worker_process_changes_nothing"]

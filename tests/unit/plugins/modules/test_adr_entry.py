@@ -49,6 +49,7 @@ def test_missing_file_is_created(tmp_path, capsys):
 
 
 def test_bad_section_fails(tmp_path, capsys):
-    args = dict(ARGS, sections=[{"title": "C", "body": "# heading"}], path=str(tmp_path / "d.md"))
+    args = dict(ARGS)
+    args.update(sections=[{"title": "C", "body": "# heading"}], path=str(tmp_path / "d.md"))
     r = run(capsys, **args)
     assert r["failed"] and "new entry" in r["msg"]
