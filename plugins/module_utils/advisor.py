@@ -192,6 +192,8 @@ def assess(hosts, measured, priorities, plan_options=None, footprints=None, comf
             "min_headroom_bytes": low, "min_headroom_host": low_host,
             "projected": projected, "placement": placement,
             "k8s_stacks": sorted(k8s),
+            "plan_options": dict(plan3) if plan == "plan3" else dict((k, v) for k, v in plan_options.items()
+                                                                   if k.startswith(plan + "_")),
             "scores": {"scope": scope, "ops": GUIDE[plan]["ops"],
                        "node_fit": round(_clamp(10.0 * low / comfort_bytes), 1),
                        "unification": round(10.0 * len(k8s & roles) / max(len(roles), 1), 1),
@@ -299,7 +301,7 @@ def recorded(measured):
 
 # ------------------------------------------------------------------ the ADR entry
 
-def _mermaid(choice, hosts, placement):
+def _mermaid(choice, hosts, placement, options=None):
     lines = ["```mermaid", "flowchart LR"]
     by_role = dict((h["fleet_role"], n) for n, h in hosts.items())
     clusters = {}
@@ -319,7 +321,9 @@ def _mermaid(choice, hosts, placement):
         for stack in p.get("managed_stacks", []):
             clusters.setdefault("managed", []).append(stack)
     if clusters:
-        lines.append('  managed["managed cluster (OKE/EKS)<br/>%s"]' % ", ".join(sorted(clusters["managed"])))
+        provider = str((options or {}).get("provider", "oke")).upper()
+        lines.append('  managed["managed cluster (%s, stage %s)<br/>%s"]' % (
+            provider, (options or {}).get("stage", 1), ", ".join(sorted(clusters["managed"]))))
     where = {}
     for name in sorted(hosts):
         p = placement[name]
@@ -401,5 +405,5 @@ def sections(assessment, hosts, measured, context_note=""):
         {"title": "Decision", "body": " ".join(decision)},
         {"title": "Consequences", "body": "\n".join(cons)},
         {"title": "Measured", "body": "\n".join(meas)},
-        {"title": "Topology", "body": _mermaid(choice["plan"], hosts, choice["placement"])},
+        {"title": "Topology", "body": _mermaid(choice["plan"], hosts, choice["placement"], choice["plan_options"])},
     ]

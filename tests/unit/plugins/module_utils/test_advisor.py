@@ -94,6 +94,15 @@ def test_an_option_that_does_not_fit_is_never_chosen():
         run({"stability": 1}, measured=full)
 
 
+def test_plan3_topology_names_the_provider():
+    r = run({"managed": 3, "stability": 1}, options={"plan3_provider": "eks", "plan3_stage": 1})
+    assert r["choice"] == "plan3"
+    body = advisor.sections(r, HOSTS, MEASURED)[-1]["body"]
+    assert 'managed["managed cluster (EKS, stage 1)<br/>app"]' in body
+    assert "managed -->|PostgreSQL, Redis over public IP| oracle1" in body
+    assert "oracle2 (oci korea)<br/>retired" in body
+
+
 def test_refusals():
     with pytest.raises(advisor.AdvisorError, match="not one of"):
         run({"speed": 1})
