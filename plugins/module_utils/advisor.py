@@ -192,8 +192,8 @@ def assess(hosts, measured, priorities, plan_options=None, footprints=None, comf
             "min_headroom_bytes": low, "min_headroom_host": low_host,
             "projected": projected, "placement": placement,
             "k8s_stacks": sorted(k8s),
-            "plan_options": dict(plan3) if plan == "plan3" else dict((k, v) for k, v in plan_options.items()
-                                                                   if k.startswith(plan + "_")),
+            "plan_options": (dict(plan3) if plan == "plan3" else
+                             dict((k, v) for k, v in plan_options.items() if k.startswith(plan + "_"))),
             "scores": {"scope": scope, "ops": GUIDE[plan]["ops"],
                        "node_fit": round(_clamp(10.0 * low / comfort_bytes), 1),
                        "unification": round(10.0 * len(k8s & roles) / max(len(roles), 1), 1),
