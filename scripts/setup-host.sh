@@ -21,12 +21,13 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
 
-req_key=$(content_key requirements-dev.txt)
+req_key=$(content_key requirements-dev.txt requirements-cloud.txt)
 if [ "$(cat "$IO_VENV/.io-key" 2>/dev/null)" != "$req_key" ]; then
   log "python venv $IO_VENV (requirements-dev.txt)"
   python3 -m venv "$IO_VENV"
   "$IO_VENV/bin/pip" install -q --upgrade pip
   "$IO_VENV/bin/pip" install -q -r "$IO_ROOT/requirements-dev.txt"
+  "$IO_VENV/bin/pip" install -q --no-deps -r "$IO_ROOT/requirements-cloud.txt"  # see its header
   echo "$req_key" >"$IO_VENV/.io-key"
 fi
 

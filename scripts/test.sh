@@ -31,6 +31,7 @@ step ee python -m pytest -q -p no:cacheprovider tests/ee
 # Debian) on loopback: manifest_apply and k8s_app_stack against it.
 step build-kube bash scripts/build-kube-apiserver.sh
 step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
+step cloud-integration python -m pytest -q -p no:cacheprovider tests/integration_cloud
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh

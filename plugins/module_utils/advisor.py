@@ -163,7 +163,7 @@ def assess(hosts, measured, priorities, plan_options=None, footprints=None, comf
         if plan not in OPTIONS:
             raise AdvisorError("option %r is not one of %s" % (plan, ", ".join(OPTIONS)))
     plan3 = dict((k, v) for k, v in plan_options.items() if k.startswith("plan3_"))
-    plan3 = dict((k[len("plan3_"):], v) for k, v in plan3.items())
+    plan3 = dict((k[len("plan3_"):], v) for k, v in plan3.items() if v not in (None, ""))
     plan3.setdefault("provider", "oke")  # the free OKE basic control plane, unless told otherwise
     plan3.setdefault("stage", 1)
     results = []

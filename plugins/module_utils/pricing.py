@@ -20,16 +20,18 @@ Public functions (stable signatures; other roles and the AWX assessment call the
     a per-GB-month item's quantity is GB. Returns ``{"lines": [{"item", "quantity",
     "unit_price", "monthly", "unit", "note"}], "monthly": total, "as_of", "currency"}``; the
     ``unit_price`` is per month for one unit (hourly price x 730). Amounts are rounded to cents.
+    ``"table"`` holds the same as printable lines (item, quantity, unit price, monthly, note).
 
 ``plan3_stage_cost(provider, stage, workers=1, shape=None, ocpus=None, memory_gb=None,
                    stage3="pool", second_workers=None, oke_cluster_type="BASIC_CLUSTER",
                    load_balancer=True, alb_lcu=ALB_ASSUMED_LCU, disk_gb=None,
-                   a1_free_allowance=True)``
+                   a1_free_allowance=True, second_shape=None, second_ocpus=None,
+                   second_memory_gb=None)``
     The managed cluster of plan 3 at a stage (1, 2 or 3): control plane, workers (compute,
     disk, public IPv4 on AWS; a flex shape without ocpus/memory_gb is priced as 1 OCPU and
     4 GB), load balancer; stage 3 adds a second node pool
     (``stage3="pool"``) or a second cluster (``stage3="cluster"``) of ``second_workers``
-    workers. Stage 2 keeps the data tier outside the cluster: it costs what stage 1 costs (the
+    workers (of ``second_shape`` etc., the first pool's when not set). Stage 2 keeps the data tier outside the cluster: it costs what stage 1 costs (the
     data hosts are counted by ``fleet_cost``). Same return shape as ``monthly_cost``.
 
 ``fleet_cost(plan, hosts, options=None)``
@@ -190,8 +192,13 @@ def monthly_cost(items):
         lines.append({"item": entry["item"], "quantity": quantity, "unit": price["unit"],
                       "unit_price": round(unit_price, 4), "monthly": round(monthly, 2),
                       "note": entry.get("note", price["description"])})
+    row = "%-28s %9s x %9.4f = %8.2f  %s"
+    table = [row % (line["item"], line["quantity"], line["unit_price"], line["monthly"], line["note"])
+             for line in lines]
+    table.append("%-28s %9s   %9s   %8.2f  %s a month, prices as of %s"
+                 % ("total", "", "", round(total, 2), PRICES["currency"], PRICES["as_of"]))
     return {"lines": lines, "monthly": round(total, 2), "as_of": PRICES["as_of"],
-            "currency": PRICES["currency"]}
+            "currency": PRICES["currency"], "table": table}
 
 
 def _quantity(entry):
@@ -289,7 +296,7 @@ def _a1_allowance(items):
 def plan3_stage_cost(provider, stage, workers=1, shape=None, ocpus=None, memory_gb=None,
                      stage3="pool", second_workers=None, oke_cluster_type="BASIC_CLUSTER",
                      load_balancer=True, alb_lcu=ALB_ASSUMED_LCU, disk_gb=None,
-                     a1_free_allowance=True):
+                     a1_free_allowance=True, second_shape=None, second_ocpus=None, second_memory_gb=None):
     """Monthly cost of the plan 3 managed cluster at ``stage``; see the module docstring."""
     if provider not in PROVIDERS:
         raise PricingError("provider must be one of %s, got %r" % (", ".join(sorted(PROVIDERS)), provider))
@@ -308,11 +315,14 @@ def plan3_stage_cost(provider, stage, workers=1, shape=None, ocpus=None, memory_
         if stage3 not in ("pool", "cluster"):
             raise PricingError("stage3 must be pool or cluster, got %r" % (stage3,))
         second = workers if second_workers is None else _number(second_workers, "second_workers", minimum=1)
+        shape2 = second_shape or shape
+        ocpus2 = ocpus if second_ocpus is None else second_ocpus
+        memory2 = memory_gb if second_memory_gb is None else second_memory_gb
         if stage3 == "cluster":
             items += _cluster_items(provider, oke_cluster_type, load_balancer, alb_lcu, 1, "cluster 2")
-            items += _node_items(provider, second, shape, ocpus, memory_gb, disk_gb, "cluster 2 pool")
+            items += _node_items(provider, second, shape2, ocpus2, memory2, disk_gb, "cluster 2 pool")
         else:
-            items += _node_items(provider, second, shape, ocpus, memory_gb, disk_gb, "pool 2")
+            items += _node_items(provider, second, shape2, ocpus2, memory2, disk_gb, "pool 2")
     if provider == "oke" and a1_free_allowance:
         items += _a1_allowance(items)
     result = monthly_cost(items)
@@ -321,7 +331,8 @@ def plan3_stage_cost(provider, stage, workers=1, shape=None, ocpus=None, memory_
 
 
 _STAGE_ARGS = ("provider", "stage", "workers", "shape", "ocpus", "memory_gb", "stage3", "second_workers",
-               "oke_cluster_type", "load_balancer", "alb_lcu", "disk_gb", "a1_free_allowance")
+               "oke_cluster_type", "load_balancer", "alb_lcu", "disk_gb", "a1_free_allowance",
+               "second_shape", "second_ocpus", "second_memory_gb")
 
 
 def _plan3_options(options):

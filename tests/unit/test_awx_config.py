@@ -91,6 +91,8 @@ def test_plan_options_match_the_code(config):
     with open(os.path.join(ROOT, "inventories", "prod", "group_vars", "all.yml")) as f:
         prod = yaml.safe_load(f)
     assert question("plan1", "fleet_plan1_target")["default"] == prod["fleet_plan1_target"]
+    assert question("plan3", "fleet_plan3_provider")["default"] == prod["fleet_plan3_provider"]
+    assert question("plan3", "fleet_plan3_stage")["default"] == prod["fleet_plan3_stage"]
     assert question("preflight", "fleet_plan")["choices"] == ["compose", "plan1", "plan2", "plan3"]
 
 

@@ -161,3 +161,13 @@ def test_fleet_plan3_adds_cluster():
 def test_fleet_cost_refuses(plan, hosts, options, message):
     with pytest.raises(PricingError, match=message):
         fleet_cost(plan, hosts, options)
+
+
+def test_stage3_second_pool_of_another_shape_and_table():
+    result = plan3_stage_cost("eks", 3, second_shape="t3.medium")
+    assert by_item(result)["ec2_t3_medium"] == 37.96
+    assert result["monthly"] == round(119.72 + 37.96 + 1.82 + 3.65, 2)
+    assert len(result["table"]) == len(result["lines"]) + 1
+    assert result["table"][0].startswith("eks_control_plane")
+    assert "73.00" in result["table"][0]
+    assert result["table"][-1].split()[:2] == ["total", "163.15"]
