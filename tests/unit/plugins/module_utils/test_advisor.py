@@ -106,8 +106,8 @@ def test_plan3_topology_names_the_provider():
 def test_plan3_options_from_the_inventory():
     opts = dict(OPTIONS, plan3_provider="eks", plan3_shape="t3.small", plan3_workers=2, plan3_ocpus="", plan3_memory_gb="")
     r = by_plan(run({"cost": 1}, options=opts))
-    assert r["plan3"]["monthly_cost"] == fleet_cost("plan3", HOSTS, {"provider": "eks", "stage": 1, "shape": "t3.small",
-                                                                    "workers": 2})["monthly"]
+    expected = fleet_cost("plan3", HOSTS, {"provider": "eks", "stage": 1, "shape": "t3.small", "workers": 2})
+    assert r["plan3"]["monthly_cost"] == expected["monthly"]
 
 
 def test_refusals():
