@@ -30,6 +30,7 @@ step unit env COVERAGE_FILE="$IO_CACHE/unit.coverage" python -m pytest -q -p no:
   --cov=collections/ansible_collections/investment/orchestration/plugins/module_utils \
   --cov-report=term-missing --cov-fail-under=90
 step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
+step ee python -m pytest -q -p no:cacheprovider tests/ee
 # A real Kubernetes API server (upstream v1.34.4 built from the Go module proxy, etcd from
 # Debian) on loopback: manifest_apply and k8s_app_stack against it.
 step build-kube bash scripts/build-kube-apiserver.sh
