@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -24,8 +25,9 @@ def test_check_mode_diff_then_write_then_no_change(tmp_path, capsys):
     shutil.copy(os.path.join(ROOT, "docs", "decisions.md"), path)
     with open(path) as f:
         before = f.read()
+    label = "ADR-%04d" % (max(int(n) for n in re.findall(r"^## ADR-(\d{4})", before, re.M)) + 1)
     r = run(capsys, path=path, _ansible_check_mode=True, _ansible_diff=True, **ARGS)
-    assert r["changed"] and r["action"] == "created" and r["label"] == "ADR-0002"
+    assert r["changed"] and r["action"] == "created" and r["label"] == label
     assert r["diff"]["before"] == before and "<!-- adr-id: fleet-plan -->" in r["diff"]["after"]
     with open(path) as f:
         assert f.read() == before  # check mode wrote nothing
@@ -33,7 +35,7 @@ def test_check_mode_diff_then_write_then_no_change(tmp_path, capsys):
     assert r["changed"] and r["action"] == "created"
     with open(path) as f:
         written = f.read()
-    assert written.startswith(before.rstrip("\n") + "\n\n## ADR-0002: Keep Compose\n")
+    assert written.startswith(before.rstrip("\n") + "\n\n## %s: Keep Compose\n" % label)
     r = run(capsys, path=path, **ARGS)
     assert not r["changed"] and r["action"] == "unchanged"
     with open(path) as f:
