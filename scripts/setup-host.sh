@@ -16,7 +16,9 @@ fi
 
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # Its own session: it must outlive the job that started it (a job runner that kills the
+  # job's process group at the end would take dockerd, and every container, with it).
+  setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
