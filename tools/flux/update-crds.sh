@@ -22,7 +22,7 @@ for name in source-controller kustomize-controller; do
     python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
   for f in "$dir"/config/crd/bases/*.yaml; do
     { echo "# From $module $version, config/crd/bases/$(basename "$f") (tools/flux/update-crds.sh)"
-      cat "$f"; } >"$dest/$(basename "$f")"
+      cat "$f"; } | python3 "$ROOT/tools/flux/yaml-indent.py" >"$dest/$(basename "$f")"
   done
   echo "$module $version: $(ls "$dir"/config/crd/bases | tr '\n' ' ')"
 done
