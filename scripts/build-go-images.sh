@@ -95,7 +95,7 @@ image_flux() { # NAME: local/flux-<name>:<version>, as upstream's image: non-roo
   [ -n "$version" ] || { echo "no $module version in tools/flux-$name/go.mod" >&2; return 1; }
   bin=$(go_binary "tools/flux-$name" "$module" "$name")
   # the build info names the module version the binary was built from (there is no --version flag)
-  "$GO" version -m "$bin" | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+$module[[:space:]]+$version([[:space:]]|\$)" \
+  "$GO" version -m "$bin" | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+${module}[[:space:]]+${version}([[:space:]]|\$)" \
     || { echo "$bin is not $module $version" >&2; return 1; }
   scratch_image "local/flux-$name:${version#v}" "$IMG_CACHE/flux-$name-${version#v}.tar" \
     "$bin" "/usr/local/bin/$name" 65534:65534

@@ -93,8 +93,8 @@ def flux_env(tmp_path_factory, record_timing):
 
 def _image(node, prefix):
     tarball = [t for t in node.tarballs if os.path.basename(t).startswith(prefix + "-")][0]
-    return "local/%s:%s" % (prefix, re.match(re.escape(prefix) + r"-(.+)\.tar$",
-                                              os.path.basename(tarball)).group(1))
+    version = re.match(re.escape(prefix) + r"-(.+)\.tar$", os.path.basename(tarball)).group(1)
+    return "local/%s:%s" % (prefix, version)
 
 
 def run_roles(env, clusters, color_tag, limit=None):

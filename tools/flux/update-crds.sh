@@ -24,5 +24,5 @@ for name in source-controller kustomize-controller; do
     { echo "# From $module $version, config/crd/bases/$(basename "$f") (tools/flux/update-crds.sh)"
       cat "$f"; } | python3 "$ROOT/tools/flux/yaml-indent.py" >"$dest/$(basename "$f")"
   done
-  echo "$module $version: $(ls "$dir"/config/crd/bases | tr '\n' ' ')"
+  echo "$module $version: $(cd "$dir/config/crd/bases" && echo *.yaml)"
 done

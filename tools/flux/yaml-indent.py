@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Re-dumps YAML documents (stdin -> stdout) with indented block sequences, as the collection's
 yamllint configuration wants; comments before the first document are kept."""
 import sys

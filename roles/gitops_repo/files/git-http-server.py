@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Serves the Git repositories under a directory over smart HTTP, read-only: every request is
 handed to `git http-backend` (CGI), as a web server would. Fetch and clone only (upload-pack);
 pushes are refused (http-backend enables receive-pack only for authenticated users).
@@ -64,7 +63,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         status, headers = 200, []
         for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
+            name, value = (line.split(":", 1) + [""])[:2]
             if name.lower() == "status":
                 status = int(value.split()[0])
             else:
