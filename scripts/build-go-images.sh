@@ -6,7 +6,8 @@
 # tarball that containerd imports (ctr -n k8s.io images import; tools/kube-node/up.sh
 # KN_EXTRA_IMAGES or docker cp + ctr).
 #
-#   scripts/build-go-images.sh [NAME...]     NAME: coredns (default: all)
+#   scripts/build-go-images.sh [NAME...]     NAME: coredns, flux-source-controller,
+#                                            flux-kustomize-controller (default: all)
 #
 # Cached in $IO_CACHE/go-images (binaries, by a content key of tools/<name>/ and the Go version)
 # and $IO_CACHE/images (image tarballs, by the binary and this script): a warm run only checks
@@ -61,6 +62,7 @@ scratch_image() { # IMAGE TARBALL BINARY ENTRYPOINT USER: image with only BINARY
   tmp=$(mktemp -d)
   mkdir -p "$tmp/rootfs/tmp"
   chmod 1777 "$tmp/rootfs/tmp"
+  mkdir -p "$tmp/rootfs$(dirname "$entry")"
   cp "$binary" "$tmp/rootfs$entry"
   chmod 0755 "$tmp/rootfs$entry"
   # Owned by root, no timestamps from the build machine: the image depends only on the binary.
@@ -86,7 +88,22 @@ image_coredns() { # local/coredns:<version>, as the upstream image: non-root (65
     "$bin" /coredns 65532:65532
 }
 
-all=(coredns)
+image_flux() { # NAME: local/flux-<name>:<version>, as upstream's image: non-root (65534), one binary
+  local name=$1 module version bin
+  module=github.com/fluxcd/$name
+  version=$(mod_version "tools/flux-$name" "$module")
+  [ -n "$version" ] || { echo "no $module version in tools/flux-$name/go.mod" >&2; return 1; }
+  bin=$(go_binary "tools/flux-$name" "$module" "$name")
+  # the build info names the module version the binary was built from (there is no --version flag)
+  "$GO" version -m "$bin" | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+${module}[[:space:]]+${version}([[:space:]]|\$)" \
+    || { echo "$bin is not $module $version" >&2; return 1; }
+  scratch_image "local/flux-$name:${version#v}" "$IMG_CACHE/flux-$name-${version#v}.tar" \
+    "$bin" "/usr/local/bin/$name" 65534:65534
+}
+image_flux-source-controller() { image_flux source-controller; }
+image_flux-kustomize-controller() { image_flux kustomize-controller; }
+
+all=(coredns flux-source-controller flux-kustomize-controller)
 for name in "${@:-${all[@]}}"; do
   declare -F "image_$name" >/dev/null || { echo "unknown image $name (known: ${all[*]})" >&2; exit 2; }
   "image_$name"
