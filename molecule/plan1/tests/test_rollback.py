@@ -18,7 +18,14 @@ def playbook(name, *args):
     t0 = time.time()
     proc = subprocess.run(["ansible-playbook", "-i", inventory, os.path.join(ROOT, "playbooks", name)] + list(args),
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500, check=False)
-    print("%s %s: rc=%d in %.0f s" % (name, " ".join(args), proc.returncode, time.time() - t0))
+    seconds = time.time() - t0
+    print("%s %s: rc=%d in %.0f s" % (name, " ".join(args), proc.returncode, seconds))
+    # Kept for the closing notes: how long a rollback and a cutover take on the sandbox.
+    log = os.path.join(os.environ.get("IO_CACHE", "/var/cache/io-orch"), "logs", "plan1-rollback-times.jsonl")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, "a") as f:
+        f.write(json.dumps({"playbook": name, "args": list(args), "rc": proc.returncode,
+                            "seconds": round(seconds, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
     return proc.returncode, proc.stdout + proc.stderr
 
 
