@@ -111,3 +111,22 @@ def record_timing():
 def pytest_terminal_summary(terminalreporter):
     if _TIMINGS:
         terminalreporter.write_line("kube-node measurements: " + json.dumps(_TIMINGS, sort_keys=True))
+
+
+# RSS of a process (by comm, 15 characters) and the working set (usage - inactive_file) of its
+# container's memory cgroup, read in the node.
+PROCESS_MEMORY_SCRIPT = r"""
+for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = "$COMM" ] && pid=${p#/proc/}; done
+[ -n "$pid" ] || { echo "no $COMM process" >&2; exit 1; }
+rss=$(awk '/^VmRSS:/ {print $2}' /proc/$pid/status)
+anon=$(awk '/^RssAnon:/ {print $2}' /proc/$pid/status)
+path=$(awk -F: '$2 == "memory" {print $3}' /proc/$pid/cgroup)
+if [ -n "$path" ]; then
+  d=/sys/fs/cgroup/memory$path; usage=$(cat $d/memory.usage_in_bytes)
+  inactive=$(awk '$1 == "total_inactive_file" {print $2}' $d/memory.stat)
+else
+  d=/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/$pid/cgroup); usage=$(cat $d/memory.current)
+  inactive=$(awk '$1 == "inactive_file" {print $2}' $d/memory.stat)
+fi
+echo "{\"rss_kib\": $rss, \"rss_anon_kib\": $anon, \"cgroup_usage\": $usage, \"cgroup_inactive_file\": $inactive}"
+"""

@@ -10,29 +10,12 @@ import sys
 import time
 
 import yaml
+from conftest import PROCESS_MEMORY_SCRIPT
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DNS_IP = "10.96.0.10"
 PROBE_NS = "dns-probe"
 OTHER_NS = "dns-probe-other"
-
-# Memory of the CoreDNS container, read in the node: RSS of the process, and the working set
-# (usage - inactive_file) of its container cgroup (v1 or v2).
-MEMORY_SCRIPT = r"""
-for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = coredns ] && pid=${p#/proc/}; done
-[ -n "$pid" ] || { echo "no coredns process" >&2; exit 1; }
-rss=$(awk '/^VmRSS:/ {print $2}' /proc/$pid/status)
-anon=$(awk '/^RssAnon:/ {print $2}' /proc/$pid/status)
-path=$(awk -F: '$2 == "memory" {print $3}' /proc/$pid/cgroup)
-if [ -n "$path" ]; then
-  d=/sys/fs/cgroup/memory$path; usage=$(cat $d/memory.usage_in_bytes)
-  inactive=$(awk '$1 == "total_inactive_file" {print $2}' $d/memory.stat)
-else
-  d=/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/$pid/cgroup); usage=$(cat $d/memory.current)
-  inactive=$(awk '$1 == "inactive_file" {print $2}' $d/memory.stat)
-fi
-echo "{\"rss_kib\": $rss, \"rss_anon_kib\": $anon, \"cgroup_usage\": $usage, \"cgroup_inactive_file\": $inactive}"
-"""
 
 
 def coredns_image(node):
@@ -143,7 +126,7 @@ def test_cluster_dns(kube_node, tmp_path, record_timing):
     record_timing("role_second_run_s", round(time.monotonic() - t0, 1))
     assert changed == 0, out
 
-    memory = json.loads(node.on_node(MEMORY_SCRIPT))
+    memory = json.loads(node.on_node("COMM=coredns\n" + PROCESS_MEMORY_SCRIPT))
     record_timing("coredns_rss_mib", round(memory["rss_kib"] / 1024, 1))
     record_timing("coredns_rss_anon_mib", round(memory["rss_anon_kib"] / 1024, 1))
     working_set = memory["cgroup_usage"] - memory["cgroup_inactive_file"]
