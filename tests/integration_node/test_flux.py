@@ -29,7 +29,6 @@ REPO_URL = "http://%s:8418/infra.git" % GIT_IP
 CM_NS, CM_NAME = "default", "flux-probe"
 
 
-
 def _node(tmp_dir, name, ip):
     node = Node(tmp_dir)
     node.name, node.ip = name, ip
