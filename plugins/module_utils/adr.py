@@ -29,6 +29,24 @@ class AdrError(ValueError):
     pass
 
 
+
+def _unfenced(lines):
+    """The (index, line) pairs outside code fences (fence lines excluded), and the fence
+    character still open at the end (None when every fence is closed)."""
+    out = []
+    fence = None
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if m:
+            if fence is None:
+                fence = m.group(1)[0]
+            elif m.group(1)[0] == fence:
+                fence = None
+            continue
+        if fence is None:
+            out.append((i, line))
+    return out, fence
+
 def marker(entry_id):
     return "<!-- adr-id: %s -->" % entry_id
 
@@ -42,18 +60,7 @@ def parse(text):
     ``status`` and ``date`` (from the ``- Status:`` / ``- Date:`` lines, or None).
     """
     lines = text.splitlines(True)
-    heads = []
-    fence = None
-    for i, line in enumerate(lines):
-        m = _FENCE.match(line)
-        if m:
-            if fence is None:
-                fence = m.group(1)[0]
-            elif m.group(1)[0] == fence:
-                fence = None
-            continue
-        if fence is None and line.startswith("## "):
-            heads.append(i)
+    heads = [i for i, line in _unfenced(lines)[0] if line.startswith("## ")]
     entries = []
     for k, start in enumerate(heads):
         stop = heads[k + 1] if k + 1 < len(heads) else len(lines)
@@ -124,16 +131,9 @@ def render(number, entry_id, title, status, date, sections):
             raise AdrError("sections[%d]: title %r appears twice" % (k, stitle))
         titles.add(stitle)
         body = str(section.get("body") or "").strip("\n")
-        fence = None
-        for line in body.splitlines():
-            m = _FENCE.match(line)
-            if m:
-                if fence is None:
-                    fence = m.group(1)[0]
-                elif m.group(1)[0] == fence:
-                    fence = None
-                continue
-            if fence is None and (line.startswith("## ") or line.startswith("# ")):
+        outside, fence = _unfenced(body.splitlines())
+        for _i, line in outside:
+            if line.startswith("## ") or line.startswith("# "):
                 raise AdrError("sections[%d] (%s): a level-1 or level-2 heading in the body would "
                                "start a new entry: %r" % (k, stitle, line))
         if fence is not None:
