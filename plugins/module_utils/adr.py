@@ -29,7 +29,6 @@ class AdrError(ValueError):
     pass
 
 
-
 def _unfenced(lines):
     """The (index, line) pairs outside code fences (fence lines excluded), and the fence
     character still open at the end (None when every fence is closed)."""
