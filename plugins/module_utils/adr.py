@@ -46,6 +46,7 @@ def _unfenced(lines):
             out.append((i, line))
     return out, fence
 
+
 def marker(entry_id):
     return "<!-- adr-id: %s -->" % entry_id
 
