@@ -7,7 +7,7 @@
 # KN_EXTRA_IMAGES or docker cp + ctr).
 #
 #   scripts/build-go-images.sh [NAME...]     NAME: coredns, flux-source-controller,
-#                                            flux-kustomize-controller (default: all)
+#                                            flux-kustomize-controller, traefik (default: all)
 #
 # Cached in $IO_CACHE/go-images (binaries, by a content key of tools/<name>/ and the Go version)
 # and $IO_CACHE/images (image tarballs, by the binary and this script): a warm run only checks
@@ -103,7 +103,18 @@ image_flux() { # NAME: local/flux-<name>:<version>, as upstream's image: non-roo
 image_flux-source-controller() { image_flux source-controller; }
 image_flux-kustomize-controller() { image_flux kustomize-controller; }
 
-all=(coredns flux-source-controller flux-kustomize-controller)
+image_traefik() { # local/traefik:<version>: the ingress controller k3s bundles (roles/traefik)
+  local module=github.com/traefik/traefik/v3 version bin
+  version=$(mod_version tools/traefik "$module")
+  [ -n "$version" ] || { echo "no $module version in tools/traefik/go.mod" >&2; return 1; }
+  bin=$(go_binary tools/traefik "$module/cmd/traefik" traefik)
+  "$GO" version -m "$bin" | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+${module}[[:space:]]+${version}([[:space:]]|\$)" \
+    || { echo "$bin is not $module $version" >&2; return 1; }
+  scratch_image "local/traefik:${version#v}" "$IMG_CACHE/traefik-${version#v}.tar" \
+    "$bin" /usr/local/bin/traefik 65532:65532
+}
+
+all=(coredns flux-source-controller flux-kustomize-controller traefik)
 for name in "${@:-${all[@]}}"; do
   declare -F "image_$name" >/dev/null || { echo "unknown image $name (known: ${all[*]})" >&2; exit 2; }
   "image_$name"

@@ -17,12 +17,18 @@ name them with ``prefix``, so the inventory's ``fleet_plan3_*`` or the role's
   ``second_cluster``: ``{name, region, node_pools}``); ``stage3_stacks``: the stacks the stage 3
   pool or cluster takes over (``macro``, ``edge``).
 - ``api_allowed_cidrs``: who may reach the cluster's public API endpoint.
+- ``stacks``: the stacks the cluster runs from stage 1 (default ``["app"]``; ``app`` always, and
+  ``edge`` for the frontend that the ingress serves as ``app.``); ``egress_addresses``: the
+  addresses the cluster's pods leave from (NAT gateway or worker public IPs), which the data
+  tier's firewall admits: IPv4 addresses or networks no wider than /8.
 
 Refused, before any change (``ManagedPlacementError`` naming the variable, and the host when one
 is concerned): an unknown provider or stage, a worker shape under 2 GB of memory (from
 ``SHAPE_MEMORY_GB``, or ``memory_gb`` of a flexible shape), a shape of the other cloud, stage 3
 without a second pool or cluster, more than one pool before stage 3, an API allow-list that is
-empty or contains ``0.0.0.0/0`` or ``::/0``, a malformed CIDR or region.
+empty or contains ``0.0.0.0/0`` or ``::/0``, a malformed CIDR or region, a stack the cluster cannot
+run (``data`` stays outside) or one named twice, an egress address that is not IPv4 or wider than
+/8.
 
 Result: ``{"provider", "region", "stage", "clusters": [{"name", "region", "role", "node_pools"}],
 "hosts": {host: {"runtime", "compose_stacks", "k8s_stacks", "cluster", "region", "role",
@@ -58,6 +64,7 @@ FLEX_SHAPES = {
     "VM.Standard.A1.Flex": (80, 64), "VM.Standard3.Flex": (32, 64),
 }
 STACKS_STAGE3 = ("macro", "edge")
+STACKS_STAGE1 = ("app", "edge", "macro")
 _REGION = {"eks": re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"), "oke": re.compile(r"^[a-z]{2}-[a-z]+-[0-9]$")}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
@@ -160,6 +167,37 @@ def _cidrs(value, name):
     return out
 
 
+def _egress(value, name):
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ManagedPlacementError("%s must be a list of IPv4 addresses or networks" % name)
+    out = []
+    for address in value:
+        try:
+            net = ipaddress.ip_network(str(address), strict=False)
+        except ValueError as exc:
+            raise ManagedPlacementError("%s: %r is not an IPv4 address or network (%s)" % (name, address, exc))
+        if net.version != 4 or net.prefixlen < 8:
+            raise ManagedPlacementError("%s contains %s: the data tier's firewall admits IPv4 sources no wider "
+                                        "than /8 (the cluster's NAT gateway or worker addresses)" % (name, address))
+        out.append(str(address))
+    return out
+
+
+def _stage1_stacks(value, name):
+    stacks = list(value or ["app"])
+    for stack in stacks:
+        if stack not in STACKS_STAGE1:
+            raise ManagedPlacementError("%s names %r; the cluster runs %s (the data tier stays outside)"
+                                        % (name, stack, ", ".join(STACKS_STAGE1)))
+        if stacks.count(stack) > 1:
+            raise ManagedPlacementError("%s names %r twice" % (name, stack))
+    if "app" not in stacks:
+        raise ManagedPlacementError("%s %r must include app: plan 3 moves the API stack first" % (name, stacks))
+    return stacks
+
+
 def managed_place(options, hosts=None, prefix="fleet_plan3_"):
     """Check the plan 3 choices and return clusters and per-host placement; see the module docstring."""
     o = dict(options or {})
@@ -190,6 +228,8 @@ def managed_place(options, hosts=None, prefix="fleet_plan3_"):
                                   "ocpus": o.get("ocpus"), "memory_gb": o.get("memory_gb")},
                        var("shape"), "pool1", shape_var=var("shape"), count_var=var("workers"))]
     allowed = _cidrs(o.get("api_allowed_cidrs"), var("api_allowed_cidrs"))
+    stacks = _stage1_stacks(o.get("stacks"), var("stacks"))
+    egress = _egress(o.get("egress_addresses"), var("egress_addresses"))
 
     stage3 = o.get("stage3") or "pool"
     if stage3 not in ("pool", "cluster"):
@@ -199,6 +239,9 @@ def managed_place(options, hosts=None, prefix="fleet_plan3_"):
         if stack not in STACKS_STAGE3:
             raise ManagedPlacementError("%s names %r; stage 3 can take over %s"
                                         % (var("stage3_stacks"), stack, ", ".join(STACKS_STAGE3)))
+        if stack in stacks:
+            raise ManagedPlacementError("%s names %r, which %s already puts in the cluster from stage 1"
+                                        % (var("stage3_stacks"), stack, var("stacks")))
     clusters = [{"name": cluster_name, "region": region, "role": "primary", "node_pools": pools,
                  "api_allowed_cidrs": allowed}]
     if stage < 3:
@@ -231,12 +274,12 @@ def managed_place(options, hosts=None, prefix="fleet_plan3_"):
         clusters.append({"name": name2, "region": region2, "role": "stage3", "node_pools": pools2,
                          "api_allowed_cidrs": allowed})
 
-    k8s_stacks = ["app"] + stage3_stacks
-    moved_to = {"app": cluster_name}
+    k8s_stacks = stacks + stage3_stacks
+    moved_to = dict((stack, cluster_name) for stack in stacks)
     for stack in stage3_stacks:
         moved_to[stack] = clusters[-1]["name"]
     result = {"provider": provider, "region": region, "stage": stage, "stage3": stage3 if stage == 3 else None,
-              "clusters": clusters, "k8s_stacks": k8s_stacks, "hosts": {}}
+              "clusters": clusters, "k8s_stacks": k8s_stacks, "egress_addresses": egress, "hosts": {}}
     for name, facts in sorted((hosts or {}).items()):
         role = (facts or {}).get("fleet_role")
         if role in (None, ""):

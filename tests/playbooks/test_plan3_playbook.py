@@ -26,7 +26,7 @@ def run(args, extra=None, playbook="plan3.yml"):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("playbook", ["plan3.yml", "plan3_teardown.yml"])
+@pytest.mark.parametrize("playbook", ["plan3.yml", "plan3_workload.yml", "plan3_teardown.yml"])
 def test_syntax_check(playbook):
     rc, out = run(["--syntax-check"], playbook=playbook)
     assert rc == 0, out
@@ -49,6 +49,9 @@ def test_check_mode_prices_and_calls_no_cloud(extra, total):
     assert re.search(r"total\s+%s\s+USD" % re.escape(total), out), out[-3000:]
     assert "Check mode: the" in out and "calls are skipped" in out
     assert re.search(r"localhost\s+:\s+ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", out)
+    # The data tier's firewall play contacts no host in check mode (the prod addresses are
+    # documentation ranges: a connection would fail).
+    assert re.search(r"oracle1\s+:\s+ok=0\s+changed=0\s+unreachable=0\s+failed=0\s+skipped=1", out), out[-3000:]
 
 
 @pytest.mark.parametrize("extra,message", [
@@ -59,6 +62,8 @@ def test_check_mode_prices_and_calls_no_cloud(extra, total):
     ({"fleet_plan3_api_allowed_cidrs": ["0.0.0.0/0"]}, "fleet_plan3_api_allowed_cidrs contains 0.0.0.0/0"),
     ({"fleet_plan3_provider": "oke", "fleet_plan3_region": "ap-mumbai-1", "fleet_plan3_shape": "VM.Standard.A1.Flex",
       "fleet_plan3_memory_gb": 1}, "fleet_plan3_shape VM.Standard.A1.Flex has 1 GB of memory"),
+    ({"fleet_plan3_egress_addresses": ["0.0.0.0/0"]}, "fleet_plan3_egress_addresses contains 0.0.0.0/0"),
+    ({"fleet_plan3_stacks": ["app", "data"]}, "fleet_plan3_stacks names 'data'"),
 ])
 def test_bad_choices_stop_before_the_cluster_play(extra, message):
     rc, out = run([], extra)

@@ -44,6 +44,17 @@ def test_eks_stage1_moves_app_keeps_data_outside():
     assert result["compose_stacks"] == ["data", "edge", "macro"]
 
 
+def test_frontend_and_egress_from_stage1():
+    result = managed_place(eks(stage=2, stacks=["app", "edge"], egress_addresses=["203.0.113.64/28", "198.51.100.9"]),
+                           FLEET)
+    assert result["k8s_stacks"] == ["app", "edge"]
+    assert result["egress_addresses"] == ["203.0.113.64/28", "198.51.100.9"]
+    assert (result["hosts"]["aws-seoul"]["runtime"], result["hosts"]["aws-seoul"]["moved_to"]) == \
+        ("none", "investment-plan3")
+    assert result["compose_stacks"] == ["data", "macro"]
+    assert managed_place(eks())["egress_addresses"] == []
+
+
 def test_oke_flex_pool():
     result = managed_place(oke(stage="2"))
     pool = result["clusters"][0]["node_pools"][0]
@@ -99,6 +110,16 @@ def test_stage3_second_cluster():
     (eks(stage3_stacks=["macro"]), "fleet_plan3_stage3_stacks is set at stage 1"),
     (eks(stage=3, node_pools=[{}, {}], stage3_stacks=["data"]), "stage3_stacks names 'data'"),
     (eks(cluster_name="bad name"), "fleet_plan3_cluster_name 'bad name'"),
+    (eks(stacks=["app", "data"]), "fleet_plan3_stacks names 'data'; the cluster runs app, edge, macro"),
+    (eks(stacks=["edge"]), r"fleet_plan3_stacks \['edge'\] must include app"),
+    (eks(stacks=["app", "app"]), "fleet_plan3_stacks names 'app' twice"),
+    (eks(stage=3, node_pools=[{}, {}], stacks=["app", "edge"], stage3_stacks=["edge"]),
+     "fleet_plan3_stage3_stacks names 'edge', which fleet_plan3_stacks already puts"),
+    (eks(egress_addresses=["0.0.0.0/0"]), "fleet_plan3_egress_addresses contains 0.0.0.0/0"),
+    (eks(egress_addresses=["10.0.0.0/7"]), "contains 10.0.0.0/7: the data tier's firewall"),
+    (eks(egress_addresses=["2001:db8::1"]), "contains 2001:db8::1"),
+    (eks(egress_addresses=["203.0.113.300"]), "'203.0.113.300' is not an IPv4 address"),
+    (eks(egress_addresses="203.0.113.5"), "fleet_plan3_egress_addresses must be a list"),
 ])
 def test_refused(options, message):
     with pytest.raises(ManagedPlacementError, match=message):

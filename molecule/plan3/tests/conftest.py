@@ -1,0 +1,24 @@
+"""Fixtures of the plan 3 suite: the data host, the stand-in of the managed cluster, its API."""
+import os
+
+import pytest
+import testinfra
+from kubernetes import client, config
+
+CACHE = os.environ.get("IO_CACHE", "/var/cache/io-orch")
+DOMAIN = "sandbox.test"
+DATA, WORKER = "172.29.10.11", "172.29.10.21"
+STACKS = {"app": ["backend", "prediction-service", "data-collector", "nginx"], "edge": ["frontend", "nginx"]}
+
+
+@pytest.fixture(scope="session")
+def hosts():
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    return {name: testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, inventory))
+            for name in ("oracle1", "plan3-worker")}
+
+
+@pytest.fixture(scope="session")
+def api():
+    path = os.path.join(CACHE, "kubeconfigs", "investment-plan3.conf")
+    return client.ApiClient(config.new_client_from_config(path).configuration)
