@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # All tests, from a fresh Debian bookworm machine (as root): installs what it needs, starts
 # dockerd, builds the sandbox images (cached by content), then runs
-#   1. unit tests (pytest, tests/unit)
-#   2. playbook tests without hosts: bad input refused before any change, syntax checks;
-#      integration tests against a real API server (tests/integration_k8s)
+#   1. in the background: the Go builds (Kubernetes, CoreDNS, Flux, Traefik)
+#   2. unit tests (pytest, tests/unit); playbook tests without hosts (bad input refused before
+#      any change, syntax checks); the EE context; EKS against moto
 #   3. lint: ansible-lint (production profile), antsibull-changelog lint, ansible-test sanity
-#   4. molecule scenarios: ${IO_SCENARIOS:-all under molecule/}
+#   4. molecule scenarios that need no Go build (compose, headroom)
+#   5. after the builds: integration tests against a real API server (tests/integration_k8s) and
+#      a real single node (tests/integration_node); the other molecule scenarios
+#   (${IO_SCENARIOS:-all under molecule/} selects the scenarios)
 # Each step's log is under $IO_CACHE/logs; the summary at the end gives times and results.
 . "$(dirname "$0")/lib.sh"
 cd "$IO_ROOT"
@@ -21,9 +24,38 @@ step() { # NAME COMMAND...
   [ "$rc" = 0 ] || failed=$((failed + 1))
 }
 
+bg_start() { # NAME COMMAND...: a step in the background; bg_wait NAME records its result
+  local name=$1; shift
+  log "$name (in the background, log: $logs/$name.log)"
+  eval "bg_start_$name=$(date +%s)"
+  "$@" >"$logs/$name.log" 2>&1 &
+  eval "bg_pid_$name=$!"
+}
+bg_wait() { # NAME
+  local name=$1 pid start rc
+  pid=$(eval echo "\$bg_pid_$name"); start=$(eval echo "\$bg_start_$name")
+  log "waiting for $name"
+  set +e; wait "$pid"; rc=$?; set -e
+  tail -n 20 "$logs/$name.log"
+  results+=("$(printf '%-22s %-6s %4ss' "$name" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" "$(( $(date +%s) - start ))")")
+  [ "$rc" = 0 ] || failed=$((failed + 1))
+  return 0
+}
+scenarios=${IO_SCENARIOS:-$(find molecule -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')}
+# Scenarios that need none of the Go builds run while those build.
+early=() late=()
+for s in $scenarios; do
+  case $s in compose|headroom) early+=("$s") ;; *) late+=("$s") ;; esac
+done
+
 step setup-host bash scripts/setup-host.sh
 step build-images bash sandbox/build-images.sh
 use_venv
+# The Go builds: upstream Kubernetes v1.34.4 (for a real API server on loopback and the
+# single-node Kubernetes of the plans, etcd from Debian), CoreDNS, the Flux controllers and
+# Traefik from the Go module proxy. About 30 min on two cold cores, seconds when cached; niced,
+# in the background, while the steps that need none of them run.
+bg_start build-go bash -c 'bash scripts/build-kube-apiserver.sh && bash scripts/build-go-images.sh'
 # module_utils (the logic) must stay >= 90 % covered by the unit tests (whole directory, as imported
 # through the collections/ link); the data file stays out of the checkout.
 step unit env COVERAGE_FILE="$IO_CACHE/unit.coverage" python -m pytest -q -p no:cacheprovider tests/unit \
@@ -31,19 +63,19 @@ step unit env COVERAGE_FILE="$IO_CACHE/unit.coverage" python -m pytest -q -p no:
   --cov-report=term-missing --cov-fail-under=90
 step playbooks python -m pytest -q -p no:cacheprovider tests/playbooks
 step ee python -m pytest -q -p no:cacheprovider tests/ee
-# A real Kubernetes API server (upstream v1.34.4 built from the Go module proxy, etcd from
-# Debian) on loopback: manifest_apply and k8s_app_stack against it.
-step build-kube bash scripts/build-kube-apiserver.sh
-step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
-# A real 1 GiB single node (tools/kube-node) with CoreDNS built from the Go module proxy.
-step build-go-images bash scripts/build-go-images.sh
-step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
 step cloud-integration python -m pytest -q -p no:cacheprovider tests/integration_cloud
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh
-scenarios=${IO_SCENARIOS:-$(find molecule -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')}
-for s in $scenarios; do
+for s in "${early[@]}"; do
+  step "molecule-$s" molecule test -s "$s"
+done
+bg_wait build-go
+# A real Kubernetes API server on loopback: manifest_apply and k8s_app_stack against it.
+step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
+# A real 1 GiB single node (tools/kube-node) with CoreDNS and Flux.
+step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
+for s in "${late[@]}"; do
   step "molecule-$s" molecule test -s "$s"
 done
 
