@@ -68,7 +68,7 @@ def test_job_templates_and_playbooks(config):
         assert os.path.isfile(path), "%s: %s does not exist (and is not expected-missing)" % (jt["name"], jt["playbook"])
         with open(path) as f:
             plays = yaml.safe_load(f)
-        assert isinstance(plays, list) and all("hosts" in p or "import_playbook" in p for p in plays)
+        assert isinstance(plays, list) and all("hosts" in p or "import_playbook" in p or "ansible.builtin.import_playbook" in p for p in plays)
 
 
 def test_surveys_are_valid_awx_surveys(config):
