@@ -5,7 +5,8 @@
 . "$(dirname "$0")/../scripts/lib.sh"
 bash "$IO_ROOT/scripts/build-kube-apiserver.sh" >/dev/null
 bash "$IO_ROOT/tools/pause/build.sh" >/dev/null
-bash "$IO_ROOT/scripts/build-go-images.sh" >/dev/null
+# the images of plans 1 and 2 (Traefik serves plan 3's sandbox only)
+bash "$IO_ROOT/scripts/build-go-images.sh" coredns flux-source-controller flux-kustomize-controller >/dev/null
 debdir=$IO_CACHE/debs/kube-node
 if ! ls "$debdir"/etcd-server_*.deb "$debdir"/containernetworking-plugins_*.deb >/dev/null 2>&1; then
   log "apt-get download etcd-server containernetworking-plugins"

@@ -1,31 +1,6 @@
-"""Fixtures shared by the testinfra suites: every sandbox host by name."""
-import json
+"""Fixtures of the testinfra suites: the sandbox fleet (tests/lib/sandbox_fleet.py)."""
 import os
+import sys
 
-import pytest
-import testinfra
-
-HOSTS = ("oracle1", "oracle2", "oracle3", "aws-seoul")
-ROLES = {"oracle1": "data", "oracle2": "app", "oracle3": "macro", "aws-seoul": "edge"}
-SERVICES = {
-    "data": ["timescaledb", "redis"],
-    "app": ["backend", "prediction-service", "data-collector", "nginx"],
-    "macro": ["jenkins"],
-    "edge": ["frontend", "nginx"],
-}
-DOMAIN = "sandbox.test"
-
-
-@pytest.fixture(scope="session")
-def fleet():
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return {
-        name: testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, inventory))
-        for name in HOSTS
-    }
-
-
-def compose_ps(host, role):
-    out = host.check_output("docker compose -p investment-%s ps --all --format json" % role)
-    # Compose v2 prints one JSON object per line.
-    return {c["Service"]: c for c in (json.loads(line) for line in out.splitlines() if line.strip())}
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
+from sandbox_fleet import DOMAIN, HOSTS, ROLES, SERVICES, compose_ps, fleet  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import

@@ -4,31 +4,16 @@ itself, Compose serving throughout. Times in $IO_CACHE/logs/plan1-rollback-times
 (A plan1.yml run right after the failed one is not tested here: in one of two runs its pods
 never became available within 300 s; see the closing note of issue 9.)"""
 import json
-import os
-import subprocess
-import time
 
+import sandbox_run
 from conftest import DOMAIN
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 API = "http://172.29.10.12/api/quotes"
 
 
 def playbook(name, *args):
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    t0 = time.time()
-    proc = subprocess.run(["ansible-playbook", "-i", inventory, os.path.join(ROOT, "playbooks", name)] + list(args),
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500, check=False)
-    seconds = time.time() - t0
-    print("%s %s: rc=%d in %.0f s" % (name, " ".join(args), proc.returncode, seconds))
     # Kept for the closing notes: how long a rollback and a cutover take on the sandbox.
-    log = os.path.join(os.environ.get("IO_CACHE", "/var/cache/io-orch"), "logs", "plan1-rollback-times.jsonl")
-    os.makedirs(os.path.dirname(log), exist_ok=True)
-    with open(log, "a") as f:
-        f.write(json.dumps({"playbook": name, "args": list(args), "rc": proc.returncode,
-                            "seconds": round(seconds, 1), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
-    return proc.returncode, proc.stdout + proc.stderr
+    return sandbox_run.playbook("plan1-rollback-times", name, *args)
 
 
 def served_by(edge):

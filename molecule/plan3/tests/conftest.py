@@ -1,10 +1,12 @@
 """Fixtures of the plan 3 suite: the data host, the stand-in of the managed cluster, its API."""
 import os
+import sys
 
 import pytest
 import testinfra
 from kubernetes import client, config
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
 CACHE = os.environ.get("IO_CACHE", "/var/cache/io-orch")
 DOMAIN = "sandbox.test"
 DATA, WORKER = "172.29.10.11", "172.29.10.21"

@@ -1,0 +1,50 @@
+"""Playbook runs of the molecule verify suites against the scenario's own inventory, each timed
+and appended to $IO_CACHE/logs/<log>.jsonl (kept for the closing notes)."""
+import json
+import os
+import subprocess
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CACHE = os.environ.get("IO_CACHE", "/var/cache/io-orch")
+
+
+def command(playbook, *args):
+    """ansible-playbook PLAYBOOK (a path, or a name under playbooks/) against the scenario's inventory."""
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    path = playbook if os.path.isabs(playbook) else os.path.join(ROOT, "playbooks", playbook)
+    return ["ansible-playbook", "-i", inventory, path] + list(args)
+
+
+def env():
+    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+
+
+def record(log, what, rc, seconds):
+    path = os.path.join(CACHE, "logs", log + ".jsonl")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a") as f:
+        f.write(json.dumps({"playbook": what, "rc": rc, "seconds": round(seconds, 1),
+                            "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+
+
+def playbook(log, name, *args, timeout=1500):
+    """Run it to the end; return (rc, stdout + stderr)."""
+    t0 = time.time()
+    proc = subprocess.run(command(name, *args), cwd=ROOT, env=env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    seconds = time.time() - t0
+    print("%s %s: rc=%d in %.0f s" % (name, " ".join(args), proc.returncode, seconds))
+    record(log, " ".join((name,) + args), proc.returncode, seconds)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+PSQL = ("docker compose -p investment-data exec -T timescaledb sh -c 'PGPASSWORD=$POSTGRES_PASSWORD "
+        "psql -h 127.0.0.1 -U $POSTGRES_USER -d $POSTGRES_DB -tAc \"select count(*), max(id) from ticks\"'")
+REDIS = "docker compose -p investment-data exec -T redis sh -c 'REDISCLI_AUTH=$REDIS_PASSWORD redis-cli dbsize'"
+
+
+def data_counts(data):
+    """(rows, last id) of the ticks table and the number of Redis keys, on the data host (testinfra)."""
+    rows, last_id = data.check_output(PSQL).strip().split("|")
+    return int(rows), int(last_id), int(data.check_output(REDIS))
