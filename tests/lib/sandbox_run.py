@@ -2,6 +2,7 @@
 and appended to $IO_CACHE/logs/<log>.jsonl (kept for the closing notes)."""
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -17,7 +18,18 @@ def command(playbook, *args):
 
 
 def env():
-    return dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    # molecule exports ANSIBLE_FORCE_COLOR to its verifier, and it wins over ANSIBLE_NOCOLOR
+    out = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    out.pop("ANSIBLE_FORCE_COLOR", None)
+    return out
+
+
+def recap(out, host):
+    """The PLAY RECAP counters of HOST in a playbook's output."""
+    m = re.search(r"^%s\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)" % re.escape(host),
+                  strip_colour(out), re.M)
+    assert m, "no recap line for %s:\n%s" % (host, out[-3000:])
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups())))
 
 
 def record(log, what, rc, seconds):
@@ -36,7 +48,11 @@ def playbook(log, name, *args, timeout=1500):
     seconds = time.time() - t0
     print("%s %s: rc=%d in %.0f s" % (name, " ".join(args), proc.returncode, seconds))
     record(log, " ".join((name,) + args), proc.returncode, seconds)
-    return proc.returncode, proc.stdout + proc.stderr
+    return proc.returncode, strip_colour(proc.stdout + proc.stderr)
+
+
+def strip_colour(text):
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 PSQL = ("docker compose -p investment-data exec -T timescaledb sh -c 'PGPASSWORD=$POSTGRES_PASSWORD "
