@@ -150,16 +150,21 @@ def _pools(provider, pools, name):
     return out
 
 
+def _networks(values, name, what, strict):
+    """Each entry of VALUES with its ipaddress network; a malformed one is refused, naming NAME."""
+    for value in values:
+        try:
+            yield value, ipaddress.ip_network(str(value), strict=strict)
+        except ValueError as exc:
+            raise ManagedPlacementError("%s: %r is not %s (%s)" % (name, value, what, exc))
+
+
 def _cidrs(value, name):
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
         raise ManagedPlacementError("%s must list the CIDRs allowed to reach the cluster API endpoint "
                                     "(an empty list leaves it open to the internet)" % name)
     out = []
-    for cidr in value:
-        try:
-            net = ipaddress.ip_network(str(cidr), strict=True)
-        except ValueError as exc:
-            raise ManagedPlacementError("%s: %r is not a CIDR (%s)" % (name, cidr, exc))
+    for cidr, net in _networks(value, name, "a CIDR", strict=True):
         if net.prefixlen == 0:
             raise ManagedPlacementError("%s contains %s: the cluster API endpoint must not be open to the "
                                         "whole internet; list the admin and AWX addresses" % (name, cidr))
@@ -173,11 +178,7 @@ def _egress(value, name):
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise ManagedPlacementError("%s must be a list of IPv4 addresses or networks" % name)
     out = []
-    for address in value:
-        try:
-            net = ipaddress.ip_network(str(address), strict=False)
-        except ValueError as exc:
-            raise ManagedPlacementError("%s: %r is not an IPv4 address or network (%s)" % (name, address, exc))
+    for address, net in _networks(value, name, "an IPv4 address or network", strict=False):
         if net.version != 4 or net.prefixlen < 8:
             raise ManagedPlacementError("%s contains %s: the data tier's firewall admits IPv4 sources no wider "
                                         "than /8 (the cluster's NAT gateway or worker addresses)" % (name, address))
