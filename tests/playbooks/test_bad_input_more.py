@@ -211,6 +211,15 @@ def test_plan1_playbook_refuses_two_targets(tmp_path):
     assert "PLAY [Docker Compose where the plan keeps it]" not in out and CONNECTION_ERROR not in out, out
 
 
+@pytest.mark.parametrize("variable", ["host_firewall_allow_extra", "host_firewall_allow_clusters"])
+def test_plan2_refuses_a_firewall_open_to_everyone(tmp_path, variable):
+    rc, out = run_plan(tmp_path, {variable: ["0.0.0.0/0"]}, os.path.join(ROOT, "playbooks", "plan2.yml"))
+    assert rc != 0, out
+    assert "host_firewall_allow_clusters must be IPv4 addresses or networks no wider than /8" in out, out
+    assert "['0.0.0.0/0']" in out and "fatal: [oracle1]" in out, out
+    assert "PLAY [Docker Compose where the plan keeps it]" not in out and CONNECTION_ERROR not in out, out
+
+
 def test_plan_validation_accepts_the_sandbox(tmp_path):
     """The same play passes with good options: the failures above come from the options."""
     playbook = tmp_path / "plan.yml"

@@ -20,10 +20,10 @@ def wait_data_healthy(data, timeout=240):
     deadline = time.time() + timeout
     while time.time() < deadline:
         ps = data.run("docker compose -p investment-data ps --format '{{.Service}} {{.Health}}'")
-        if ps.rc == 0 and sorted(ps.stdout.split("\n")) == ["redis healthy", "timescaledb healthy"]:
+        if ps.rc == 0 and sorted(ps.stdout.strip().split("\n")) == ["redis healthy", "timescaledb healthy"]:
             return
         time.sleep(5)
-    raise AssertionError("the data tier did not come back healthy in %d s" % timeout)
+    raise AssertionError("the data tier did not come back healthy in %d s: %s" % (timeout, ps.stdout))
 
 
 def test_data_host_down_stops_plan2_before_any_change_and_loses_nothing(fleet):
