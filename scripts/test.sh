@@ -24,20 +24,20 @@ step() { # NAME COMMAND...
   [ "$rc" = 0 ] || failed=$((failed + 1))
 }
 
+declare -A bg_pid bg_start
 bg_start() { # NAME COMMAND...: a step in the background; bg_wait NAME records its result
   local name=$1; shift
   log "$name (in the background, log: $logs/$name.log)"
-  eval "bg_start_$name=$(date +%s)"
+  bg_start[$name]=$(date +%s)
   "$@" >"$logs/$name.log" 2>&1 &
-  eval "bg_pid_$name=$!"
+  bg_pid[$name]=$!
 }
 bg_wait() { # NAME
-  local name=$1 pid start rc
-  pid=$(eval echo "\$bg_pid_$name"); start=$(eval echo "\$bg_start_$name")
+  local name=$1 rc
   log "waiting for $name"
-  set +e; wait "$pid"; rc=$?; set -e
+  set +e; wait "${bg_pid[$name]}"; rc=$?; set -e
   tail -n 20 "$logs/$name.log"
-  results+=("$(printf '%-22s %-6s %4ss' "$name" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" "$(( $(date +%s) - start ))")")
+  results+=("$(printf '%-22s %-6s %4ss' "$name" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" "$(( $(date +%s) - ${bg_start[$name]} ))")")
   [ "$rc" = 0 ] || failed=$((failed + 1))
   return 0
 }
