@@ -29,7 +29,9 @@ bg_start() { # NAME COMMAND...: a step in the background; bg_wait NAME records i
   local name=$1; shift
   log "$name (in the background, log: $logs/$name.log)"
   bg_start[$name]=$(date +%s)
-  "$@" >"$logs/$name.log" 2>&1 &
+  rm -f "$logs/$name.end"
+  # the job's own time, not the time until bg_wait
+  ( rc=0; "$@" || rc=$?; date +%s >"$logs/$name.end"; exit "$rc" ) >"$logs/$name.log" 2>&1 &
   bg_pid[$name]=$!
 }
 bg_wait() { # NAME
@@ -37,7 +39,8 @@ bg_wait() { # NAME
   log "waiting for $name"
   set +e; wait "${bg_pid[$name]}"; rc=$?; set -e
   tail -n 20 "$logs/$name.log"
-  results+=("$(printf '%-22s %-6s %4ss' "$name" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" "$(( $(date +%s) - ${bg_start[$name]} ))")")
+  results+=("$(printf '%-22s %-6s %4ss' "$name" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" \
+    "$(( $(cat "$logs/$name.end" 2>/dev/null || date +%s) - ${bg_start[$name]} ))")")
   [ "$rc" = 0 ] || failed=$((failed + 1))
   return 0
 }
