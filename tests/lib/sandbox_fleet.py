@@ -1,6 +1,7 @@
 """The sandbox fleet in the molecule verify suites: every host by name (testinfra), and the stacks."""
 import json
 import os
+import subprocess
 
 import pytest
 import testinfra
@@ -29,3 +30,10 @@ def compose_ps(host, role):
     out = host.check_output("docker compose -p investment-%s ps --all --format json" % role)
     # Compose v2 prints one JSON object per line.
     return {c["Service"]: c for c in (json.loads(line) for line in out.splitlines() if line.strip())}
+
+
+def probe_tcp(source_ip, address, port):
+    """A TCP connect from a throwaway container at source_ip on the test network."""
+    cmd = ["docker", "run", "--rm", "--network", "io-fleet", "--ip", source_ip, "local/io-node:bookworm",
+           "timeout", "4", "bash", "-c", "</dev/tcp/%s/%d" % (address, port)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False).returncode == 0

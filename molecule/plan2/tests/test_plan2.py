@@ -4,11 +4,10 @@ through the edge with data from PostgreSQL and Redis; /LOG is filled; the data p
 Kubernetes API admit only the fleet."""
 import json
 import os
-import subprocess
 import uuid
 
 import pytest
-from conftest import DOMAIN, HOSTS, ROLES, SERVICES, compose_ps
+from conftest import DOMAIN, HOSTS, ROLES, SERVICES, compose_ps, probe_tcp
 from kubernetes import client, config
 
 CACHE = os.environ.get("IO_CACHE", "/var/cache/io-orch")
@@ -68,13 +67,6 @@ def test_frontend_through_edge(fleet):
     out = fleet["aws-seoul"].check_output(
         "curl -fsS -i -H 'Host: app.%s' http://%s/", DOMAIN, ADDRESS["aws-seoul"])
     assert "X-Served-By: kubernetes" in out and "200 OK" in out
-
-
-def probe_tcp(source_ip, address, port):
-    """A TCP connect from a throwaway container at source_ip on the test network."""
-    cmd = ["docker", "run", "--rm", "--network", "io-fleet", "--ip", source_ip, "local/io-node:bookworm",
-           "timeout", "4", "bash", "-c", "</dev/tcp/%s/%d" % (address, port)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False).returncode == 0
 
 
 @pytest.mark.parametrize("target,port", [("oracle1", 5432), ("oracle1", 6379), ("oracle2", 6443)])

@@ -7,8 +7,8 @@ import testinfra
 from kubernetes import client, config
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
-CACHE = os.environ.get("IO_CACHE", "/var/cache/io-orch")
-DOMAIN = "sandbox.test"
+from sandbox_fleet import DOMAIN, probe_tcp  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+from sandbox_run import CACHE  # noqa: E402 pylint: disable=wrong-import-position
 DATA, WORKER = "172.29.10.11", "172.29.10.21"
 STACKS = {"app": ["backend", "prediction-service", "data-collector", "nginx"], "edge": ["frontend", "nginx"]}
 

@@ -5,12 +5,11 @@ Secrets; /LOG is filled; the data ports admit the cluster's egress address and t
 import base64
 import json
 import os
-import subprocess
 import time
 import uuid
 
 import pytest
-from conftest import DATA, DOMAIN, STACKS, WORKER
+from conftest import CACHE, DATA, DOMAIN, STACKS, WORKER, probe_tcp
 from kubernetes import client
 
 
@@ -116,18 +115,12 @@ def test_pods_log_to_LOG(hosts):
     assert hosts["plan3-worker"].file("/LOG/traefik/access.log").size > 0
 
 
-def probe_tcp(source_ip, port):
-    cmd = ["docker", "run", "--rm", "--network", "io-fleet", "--ip", source_ip, "local/io-node:bookworm",
-           "timeout", "4", "bash", "-c", "</dev/tcp/%s/%d" % (DATA, port)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False).returncode == 0
-
-
 @pytest.mark.parametrize("port", [5432, 6379])
 def test_data_ports_admit_the_cluster_egress_only(hosts, port):
     # From the cluster's node (the pods' egress address, masqueraded): open.
     assert hosts["plan3-worker"].run("timeout 4 bash -c '</dev/tcp/%s/%d'" % (DATA, port)).rc == 0
     # From any other address on the network: dropped.
-    assert not probe_tcp("172.29.10.99", port)
+    assert not probe_tcp("172.29.10.99", DATA, port)
 
 
 def test_worker_memory_fits_its_2_gib(hosts):
@@ -140,7 +133,7 @@ def test_worker_memory_fits_its_2_gib(hosts):
     working_set = usage - int(stat["total_inactive_file"])
     result = {"limit_mib": limit >> 20, "working_set_mib": working_set >> 20, "rss_mib": int(stat["total_rss"]) >> 20,
               "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    log = os.path.join(os.environ.get("IO_CACHE", "/var/cache/io-orch"), "logs", "plan3-memory.json")
+    log = os.path.join(CACHE, "logs", "plan3-memory.json")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "w") as f:
         json.dump(result, f)
