@@ -26,12 +26,12 @@ def compose_project(catalog, name, services, images, mem_limits, log_root="/LOG"
 
 def compose_to_k8s(project, namespace, files=None, secret_data=None, storage_class=None,
                    volume_size="1Gi", image_pull_policy="IfNotPresent", log_root="/LOG",
-                   request_ratio=0.5):
+                   request_ratio=0.5, volume_root=None):
     try:
         return convert(project, namespace, files=files, secret_data=secret_data,
                        storage_class=storage_class, volume_size=volume_size,
                        image_pull_policy=image_pull_policy, log_root=log_root,
-                       request_ratio=request_ratio)
+                       request_ratio=request_ratio, volume_root=volume_root or None)
     except ConversionError as exc:
         raise AnsibleFilterError("compose_to_k8s: %s" % exc)
 

@@ -149,16 +149,31 @@ def _command(value):
     return [str(v).replace("$$", "$") for v in value]
 
 
+def pv_name(namespace, claim):
+    """The PersistentVolume of a claim under ``volume_root`` (cluster-scoped: the namespace is in it)."""
+    return "%s-%s" % (namespace, claim)
+
+
+def volume_path(volume_root, namespace, claim):
+    """Where the PersistentVolume of a claim keeps its files on the node."""
+    return "%s/%s/%s" % (str(volume_root).rstrip("/"), namespace, claim)
+
+
 def convert(project, namespace, files=None, secret_data=None, storage_class=None,
             volume_size="1Gi", image_pull_policy="IfNotPresent", log_root="/LOG",
-            request_ratio=0.5):
+            request_ratio=0.5, volume_root=None):
     """Return the Kubernetes objects for a Compose project.
 
     ``files`` maps the source of each bind-mounted file (``./nginx.conf``) to its content;
     ``secret_data`` is the content of the env file (name -> value), put in one Secret that every
     service with ``env_file`` reads. Memory requests are ``request_ratio`` of the limits, so a
     1 GB node can place the stack while the limits still cap every container.
+    With ``volume_root`` (a directory on a single node), every claim is bound to its own
+    PersistentVolume at ``<volume_root>/<namespace>/<claim>`` (hostPath, Retain, no storage class):
+    the directory a data move fills before the pods start (roles/cutover), kept when the claim goes.
     """
+    if volume_root is not None and not str(volume_root).startswith("/"):
+        raise ConversionError("volume_root %r must be an absolute path" % (volume_root,))
     name = project.get("name")
     if not name:
         raise ConversionError("the project has no name")
@@ -274,7 +289,17 @@ def convert(project, namespace, files=None, secret_data=None, storage_class=None
                "metadata": {"name": claim, "namespace": namespace, "labels": labels},
                "spec": {"accessModes": ["ReadWriteOnce"],
                         "resources": {"requests": {"storage": volume_size}}}}
-        if storage_class:
+        if volume_root:
+            pv = volume_path(volume_root, namespace, claim)
+            pvc["spec"].update(storageClassName="", volumeName=pv_name(namespace, claim))
+            objects.append({
+                "apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"name": pv_name(namespace, claim), "labels": labels},
+                "spec": {"capacity": {"storage": volume_size}, "accessModes": ["ReadWriteOnce"],
+                         "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "",
+                         "claimRef": {"namespace": namespace, "name": claim},
+                         "hostPath": {"path": pv, "type": "DirectoryOrCreate"}}})
+        elif storage_class:
             pvc["spec"]["storageClassName"] = storage_class
         objects.append(pvc)
     if uses_secret:

@@ -97,6 +97,28 @@ def test_named_volume_becomes_claim_and_recreate(converted):
         "claimName": "investment-app-pgdata"}
     assert converted[("PersistentVolumeClaim", "investment-app-pgdata")]["spec"]["resources"] == {
         "requests": {"storage": "1Gi"}}
+    assert not [k for k in converted if k[0] == "PersistentVolume"]
+
+
+def test_volume_root_binds_each_claim_to_its_own_host_path():
+    project = build_project(CATALOG, "investment-app", ["timescaledb"], IMAGES, LIMITS)
+    objs = objects_by(convert(project, "investment-data", secret_data={"POSTGRES_PASSWORD": "s"},
+                              storage_class="ignored", volume_size="2Gi", volume_root="/var/lib/io/"))
+    pvc = objs[("PersistentVolumeClaim", "investment-app-pgdata")]
+    pv = objs[("PersistentVolume", "investment-data-investment-app-pgdata")]
+    assert pvc["spec"]["storageClassName"] == "" and pvc["spec"]["volumeName"] == pv["metadata"]["name"]
+    assert "namespace" not in pv["metadata"]
+    assert pv["spec"]["hostPath"] == {"path": "/var/lib/io/investment-data/investment-app-pgdata",
+                                      "type": "DirectoryOrCreate"}
+    assert pv["spec"]["claimRef"] == {"namespace": "investment-data", "name": "investment-app-pgdata"}
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    assert pv["spec"]["capacity"] == {"storage": "2Gi"} and pv["spec"]["storageClassName"] == ""
+
+
+def test_volume_root_must_be_absolute():
+    project = build_project(CATALOG, "investment-app", ["timescaledb"], IMAGES, LIMITS)
+    with pytest.raises(ConversionError, match="volume_root 'data' must be an absolute path"):
+        convert(project, "ns", secret_data={"POSTGRES_PASSWORD": "s"}, volume_root="data")
 
 
 def test_command_args_and_shell_probe(converted):
