@@ -34,7 +34,7 @@ def test_data_tier_moves_into_its_cluster_with_its_data(fleet):
     before = sandbox_run.data_counts(data)
     rc, out = sandbox_run.playbook(LOG, "plan2.yml", "--limit", "region_osaka", "-e", DATA_ON_K3S)
     assert rc == 0, out[-4000:]
-    moved = re.search(r"data tier moved, rows (\d+) -> (\d+), keys (\d+) -> (\d+)", out)
+    moved = re.search(r"data tier moved,\s+rows\s+(\d+)\s+->\s+(\d+),\s+keys\s+(\d+)\s+->\s+(\d+)", out)
     assert moved, out[-4000:]
     assert int(moved.group(2)) >= int(moved.group(1)) >= before[0], moved.groups()
     assert int(moved.group(4)) >= int(moved.group(3)) >= before[2], moved.groups()
@@ -61,7 +61,7 @@ def test_rollback_brings_the_data_back_to_compose(fleet):
     before = pod_counts(data)
     rc, out = sandbox_run.playbook(LOG, "rollback.yml", "--limit", "oracle1")
     assert rc == 0, out[-4000:]
-    back = re.search(r"data tier back on Compose, rows (\d+) -> (\d+), keys (\d+) -> (\d+)", out)
+    back = re.search(r"data tier back on Compose,\s+rows\s+(\d+)\s+->\s+(\d+),\s+keys\s+(\d+)\s+->\s+(\d+)", out)
     assert back, out[-4000:]
     ps = compose_ps(data, "data")
     assert sorted(ps) == ["redis", "timescaledb"]
