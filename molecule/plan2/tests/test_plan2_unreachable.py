@@ -47,7 +47,6 @@ def test_data_host_down_stops_plan2_before_any_change_and_loses_nothing(fleet):
     rows2, last_id2, keys2 = sandbox_run.data_counts(data)
     assert rows2 >= rows and last_id2 >= last_id and keys2 >= keys, ((rows, last_id, keys), (rows2, last_id2, keys2))
 
-
     # The run right after the restart: the restarted region converges again (its node, CoreDNS,
     # Flux and firewall back after the reboot). It failed before kube_node
     # turned the kubelet's image garbage collection off for imported images: on the 1 GiB node

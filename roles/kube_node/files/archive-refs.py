@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Print the image references of an image archive (docker save or OCI layout tar), one a line,
 as containerd names them (docker.io/library/busybox:latest): the stamp of kube_node's import."""
 import json
