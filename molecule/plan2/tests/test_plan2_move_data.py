@@ -56,6 +56,14 @@ def test_second_run_changes_nothing(fleet):
     assert "data tier moved" not in out
 
 
+def test_uninstall_refuses_while_the_data_lives_in_the_cluster(fleet):
+    rc, out = sandbox_run.playbook(LOG, "uninstall.yml", "--limit", "oracle1")
+    assert rc != 0
+    assert re.search(r"lives\s+in\s+this\s+host's\s+cluster;\s+run\s+rollback.yml", out), out[-3000:]
+    assert sandbox_run.recap(out, "oracle1")["changed"] == 0
+    assert fleet["oracle1"].run("pgrep -x kube-apiserver").rc == 0
+
+
 def test_rollback_brings_the_data_back_to_compose(fleet):
     data, app = fleet["oracle1"], fleet["oracle2"]
     before = pod_counts(data)
