@@ -1,0 +1,89 @@
+"""Faults (issue 9) of the status quo, after test_compose.py: compose.yml interrupted, then run
+again right after.
+
+1. The play killed (SIGKILL, the play and its workers) while it starts the app stack that an
+   operator had stopped: the next run starts it, every stack healthy, nothing lost.
+2. The data host's container restarted (a reboot) while the play starts its data tier (stopped
+   by hand first, so the play is starting PostgreSQL and Redis when the host goes down): whatever
+   that run reports, the next run completes, every stack healthy, and PostgreSQL rows and Redis
+   keys counted before and after (none lost).
+
+Times in $IO_CACHE/logs/compose-fault-times.jsonl."""
+import os
+import signal
+import subprocess
+import time
+
+import sandbox_run
+from conftest import HOSTS, ROLES, SERVICES, compose_ps
+
+LOG = "compose-fault-times"
+START = "TASK [investment.orchestration.compose_stack : Start the stack and wait until it is healthy]"
+
+
+def interrupted(on_line, action, timeout=900):
+    """compose.yml with its output streamed; ACTION(proc) runs once at the first line that
+    starts with ON_LINE. Returns (rc of that run, whether ACTION ran)."""
+    t0 = time.time()
+    proc = subprocess.Popen(sandbox_run.command("compose.yml"), cwd=sandbox_run.ROOT, env=sandbox_run.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    done = False
+    try:
+        for line in proc.stdout:
+            if not done and sandbox_run.strip_colour(line).startswith(on_line):
+                action(proc)
+                done = True
+        rc = proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    sandbox_run.record(LOG, "compose.yml interrupted at %s" % on_line, proc.returncode, time.time() - t0)
+    return rc, done
+
+
+def assert_fleet_healthy(fleet):
+    for name in HOSTS:
+        ps = compose_ps(fleet[name], ROLES[name])
+        assert sorted(ps) == sorted(SERVICES[ROLES[name]]), (name, sorted(ps))
+        assert all(c["State"] == "running" and c["Health"] == "healthy" for c in ps.values()), (name, ps)
+
+
+def assert_not_lower(before, after):
+    assert after[0] >= before[0] and after[1] >= before[1] and after[2] >= before[2], (before, after)
+
+
+def test_killed_while_starting_a_stack_then_run_again(fleet):
+    before = sandbox_run.data_counts(fleet["oracle1"])
+    # The app stack stopped by hand (volumes kept), so the run has a stack to start.
+    fleet["oracle2"].check_output("docker compose -p investment-app stop")
+
+    def kill(proc):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+    rc, killed = interrupted(START, kill)
+    assert killed, "the play never reached the stacks' start (rc %s)" % rc
+    assert rc == -signal.SIGKILL
+
+    rc, out = sandbox_run.playbook(LOG, "compose.yml")
+    assert rc == 0, out[-3000:]
+    assert_fleet_healthy(fleet)
+    assert_not_lower(before, sandbox_run.data_counts(fleet["oracle1"]))
+
+
+def test_data_host_restarted_mid_run_then_run_again(fleet):
+    data = fleet["oracle1"]
+    before = sandbox_run.data_counts(data)
+    data.check_output("docker compose -p investment-data stop")
+
+    def restart(_proc):
+        subprocess.run(["docker", "restart", "-t", "10", "oracle1"], check=True, timeout=180)
+
+    rc, restarted = interrupted(START, restart)
+    assert restarted, "the play never reached the stacks' start (rc %s)" % rc
+
+    rc, out = sandbox_run.playbook(LOG, "compose.yml")
+    assert rc == 0, out[-3000:]
+    assert sandbox_run.recap(out, "oracle1")["failed"] == 0
+    assert_fleet_healthy(fleet)
+    assert_not_lower(before, sandbox_run.data_counts(data))
