@@ -9,37 +9,14 @@ again right after.
    keys counted before and after (none lost).
 
 Times in $IO_CACHE/logs/compose-fault-times.jsonl."""
-import os
 import signal
 import subprocess
-import time
 
 import sandbox_run
 from conftest import HOSTS, ROLES, SERVICES, compose_ps
 
 LOG = "compose-fault-times"
 START = "TASK [investment.orchestration.compose_stack : Start the stack and wait until it is healthy]"
-
-
-def interrupted(on_line, action, timeout=900):
-    """compose.yml with its output streamed; ACTION(proc) runs once at the first line that
-    starts with ON_LINE. Returns (rc of that run, whether ACTION ran)."""
-    t0 = time.time()
-    proc = subprocess.Popen(sandbox_run.command("compose.yml"), cwd=sandbox_run.ROOT, env=sandbox_run.env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    done = False
-    try:
-        for line in proc.stdout:
-            if not done and sandbox_run.strip_colour(line).startswith(on_line):
-                action(proc)
-                done = True
-        rc = proc.wait(timeout=timeout)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    sandbox_run.record(LOG, "compose.yml interrupted at %s" % on_line, proc.returncode, time.time() - t0)
-    return rc, done
 
 
 def assert_fleet_healthy(fleet):
@@ -58,10 +35,7 @@ def test_killed_while_starting_a_stack_then_run_again(fleet):
     # The app stack stopped by hand (volumes kept), so the run has a stack to start.
     fleet["oracle2"].check_output("docker compose -p investment-app stop")
 
-    def kill(proc):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-    rc, killed = interrupted(START, kill)
+    rc, killed = sandbox_run.interrupted(LOG, "compose.yml", START, sandbox_run.kill)
     assert killed, "the play never reached the stacks' start (rc %s)" % rc
     assert rc == -signal.SIGKILL
 
@@ -79,7 +53,7 @@ def test_data_host_restarted_mid_run_then_run_again(fleet):
     def restart(_proc):
         subprocess.run(["docker", "restart", "-t", "10", "oracle1"], check=True, timeout=180)
 
-    rc, restarted = interrupted(START, restart)
+    rc, restarted = sandbox_run.interrupted(LOG, "compose.yml", START, restart)
     assert restarted, "the play never reached the stacks' start (rc %s)" % rc
 
     rc, out = sandbox_run.playbook(LOG, "compose.yml")
