@@ -209,8 +209,8 @@ def test_second_job_through_transmit_worker_process_changes_nothing(first_job, p
     changed = [(e["event_data"].get("host"), e["event_data"].get("task"), e["event_data"].get("res"))
                for e in events if e["event"] == "runner_on_ok" and e["event_data"].get("res", {}).get("changed")]
     # What changed, if anything: the task, and the ADR's lines that moved (numbers beyond tolerance).
-    moved = [line for line in difflib.unified_diff(before.decode().splitlines(), target.read_text().splitlines(),
-                                                   lineterm="", n=0)]
+    moved = list(difflib.unified_diff(before.decode().splitlines(), target.read_text().splitlines(),
+                                      lineterm="", n=0))
     assert set(stats["ok"]) == set(HOSTS) and not stats["changed"] and not stats["failures"], (changed, moved)
 
     class Job(object):
