@@ -16,7 +16,9 @@ STACKS = {"app": ["backend", "prediction-service", "data-collector", "nginx"], "
 
 @pytest.fixture(scope="session")
 def hosts():
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    # The whole inventory directory: oracle1 is this scenario's host (inventory/hosts.yml and
+    # host_vars: the container plan3-data), not a platform of molecule's own inventory file.
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
     return {name: testinfra.get_host("ansible://%s?ansible_inventory=%s" % (name, inventory))
             for name in ("oracle1", "plan3-worker")}
 
