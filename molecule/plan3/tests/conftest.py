@@ -9,7 +9,7 @@ from kubernetes import client, config
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
 from sandbox_fleet import DOMAIN, probe_tcp  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 from sandbox_run import CACHE  # noqa: E402 pylint: disable=wrong-import-position
-DATA, WORKER = "172.29.30.11", "172.29.30.21"
+DATA, WORKER = "172.29.40.11", "172.29.40.21"
 NETWORK = "io-plan3"
 STACKS = {"app": ["backend", "prediction-service", "data-collector", "nginx"], "edge": ["frontend", "nginx"]}
 
