@@ -93,12 +93,15 @@ def test_a_commit_for_korea_reaches_korea_only(tmp_path):
     token = uuid.uuid4().hex
     probe = {"apiVersion": "v1", "kind": "ConfigMap",
              "metadata": {"name": "flux-probe", "namespace": "investment-config"}, "data": {"token": token}}
+    before = applied_revision("korea")
     commit(tmp_path, [probe])
     for region in REGIONS:
         request_reconcile(region)
     took = wait_for(lambda: (configmap("korea", "flux-probe") or client.V1ConfigMap(data={})).data.get("token") == token)
     assert took is not None, "Flux on korea did not apply the commit"
     print("commit -> object on korea: %.0f s" % took)
+    # the new commit (the ConfigMap is applied before the Kustomization's status says so)
+    assert wait_for(lambda: applied_revision("korea") != before) is not None, before
     revision = applied_revision("korea")
     for other in ("osaka", "mumbai", "seoul"):
         # The other clusters applied the same commit, and it holds nothing for them.
