@@ -55,7 +55,8 @@ def playbook(log, name, *args, timeout=1500):
 def interrupted(log, name, on_line, action, *args, timeout=1500):
     """PLAYBOOK run with its output streamed; ACTION(proc) runs once, at the first line that starts
     with ON_LINE (a task banner): kill the play (os.killpg(proc.pid, SIGKILL)), restart a host...
-    Returns (rc of that run, whether ACTION ran); the run is killed if it outlives TIMEOUT."""
+    Returns (rc of that run, whether ACTION ran). Once its output has closed the run gets TIMEOUT
+    seconds to end, then it is killed."""
     t0 = time.time()
     proc = subprocess.Popen(command(name, *args), cwd=ROOT, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
