@@ -63,7 +63,7 @@ def test_api_through_the_edge_from_the_pods_beside_it_with_data(fleet):
 
 def test_pods_published_beside_the_edge(fleet):
     out = fleet["oracle1"].check_output(
-        "curl -fsS -i --max-time 10 -H 'Host: api.%s' http://%s:%d/predict", DOMAIN, EDGE, APP_PORT)
+        "curl -fsS -i --max-time 10 -H 'Host: api.%s' http://%s:%s/predict", DOMAIN, EDGE, str(APP_PORT))
     headers, body = out.split("\r\n\r\n", 1)
     assert "X-Served-By: kubernetes" in headers, headers
     assert json.loads(body)["service"] == "prediction-service"
