@@ -70,7 +70,7 @@ def test_pods_published_beside_the_edge(fleet):
 
 
 def test_frontend_through_the_edge(fleet):
-    values, _ = through_edge(fleet["aws-seoul"], "/", host="app")
+    values = through_edge(fleet["aws-seoul"], "/", host="app")[0]
     assert values == ["compose"], values
     assert app_runtime(fleet["aws-seoul"]) == "kubernetes"
 
