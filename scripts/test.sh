@@ -88,14 +88,19 @@ done
 if [ -n "${bg_pid[molecule-headroom]:-}" ]; then bg_wait molecule-headroom; fi
 bg_wait build-go
 bg_start build-traefik bash scripts/build-go-images.sh traefik
+# plan1b has containers and a network of its own (p1b-* on io-plan1b): in the background from
+# here, beside the integration steps and plan1 (beside plan2 it doubled plan2's converge).
+for s in "${late[@]}"; do
+  [ "$s" = plan1b ] || continue
+  bg_start molecule-plan1b molecule test -s plan1b
+done
 # A real Kubernetes API server on loopback: manifest_apply and k8s_app_stack against it.
 step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
 # A real 1 GiB single node (tools/kube-node) with CoreDNS and Flux.
 step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
 # plan3 has containers and a network of its own (plan3-data, plan3-worker on io-plan3): it runs
 # in the background beside the other scenarios, once Traefik is built (it waits for that build's
-# result file; a failed build fails it). plan1b (p1b-* on io-plan1b) runs in the background
-# beside plan2, the last of the others.
+# result file; a failed build fails it).
 for s in "${late[@]}"; do
   [ "$s" = plan3 ] || continue
   # shellcheck disable=SC2016  # expanded by the inner bash
@@ -103,15 +108,8 @@ for s in "${late[@]}"; do
     [ "$(cat "$1/build-traefik.rc")" = 0 ] || { echo "the Traefik build failed"; exit 1; }
     exec molecule test -s plan3' _ "$logs"
 done
-selected() { [[ " ${late[*]} " == *" $1 "* ]]; }
 for s in "${late[@]}"; do
-  case $s in
-    plan3) ;;
-    plan1b) selected plan2 || step molecule-plan1b molecule test -s plan1b ;;
-    plan2) if selected plan1b; then bg_start molecule-plan1b molecule test -s plan1b; fi
-      step molecule-plan2 molecule test -s plan2 ;;
-    *) step "molecule-$s" molecule test -s "$s" ;;
-  esac
+  case $s in plan3|plan1b) ;; *) step "molecule-$s" molecule test -s "$s" ;; esac
 done
 bg_wait build-traefik
 for s in plan3 plan1b; do
