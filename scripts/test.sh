@@ -9,7 +9,7 @@
 #   5. after the builds: integration tests against a real API server (tests/integration_k8s) and
 #      a real single node (tests/integration_node); the other molecule scenarios, plan3 (its own
 #      containers and network) in the background beside plan1 and plan2
-#   (${IO_SCENARIOS:-all under molecule/} selects the scenarios)
+#   (${IO_SCENARIOS:-all under molecule/ but plan1b} selects the scenarios)
 # Each step's log is under $IO_CACHE/logs; the summary at the end gives times and results.
 . "$(dirname "$0")/lib.sh"
 cd "$IO_ROOT"
@@ -48,7 +48,10 @@ bg_wait() { # NAME
   [ "$rc" = 0 ] || failed=$((failed + 1))
   return 0
 }
-scenarios=${IO_SCENARIOS:-$(find molecule -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tr '\n' ' ')}
+# plan1b (plan 1-B and the interrupted upgrade, rollback and uninstall, about 25 min) runs only when
+# named (IO_SCENARIOS="plan1b"): beside plan2 it made plan2's nodes miss their Ready wait, and after
+# it the run would pass CI's 90 minutes.
+scenarios=${IO_SCENARIOS:-$(find molecule -mindepth 1 -maxdepth 1 -type d ! -name plan1b -printf '%f\n' | sort | tr '\n' ' ')}
 # Scenarios that need none of the Go builds run while those build.
 early=() late=()
 for s in $scenarios; do
