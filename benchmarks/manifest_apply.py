@@ -21,7 +21,8 @@ way is measured (the control plane's service IP range holds 254 Services). The m
 average is recorded at the start and the end, and for every run. Writes
 benchmarks/results/manifest_apply.json. Targets (issue 5): manifest_apply at least 5x faster than
 the kubernetes.core.k8s loop, and within 1.2x of kubectl.
-Run with the venv active: python benchmarks/manifest_apply.py [--runs N] [--output FILE]
+Run with the venv active (about 15 minutes a run on an idle machine, the k8s loop most of it):
+  python benchmarks/manifest_apply.py [--runs N] [--output FILE] [--resume] [--without-k8s-loop]
 """
 import argparse
 import datetime
@@ -148,7 +149,9 @@ class Bench(object):
     def whole_process(self):
         """Each way its own command (ansible-playbook with one task, or the bare kubectl)."""
         results = {}
-        for way in self.ways + ("kubectl_task",):
+        # the k8s loop (minutes) last, so that the others are measured close together in time
+        order = ("manifest_apply", "kubectl", "kubectl_task", "k8s_loop")
+        for way in [w for w in order if w in self.ways or w == "kubectl_task"]:
             path, objs = self.manifest("whole-" + way.replace("_", "-"))
             if way == "kubectl":
                 cmd = self.kubectl_argv(path)
@@ -269,46 +272,21 @@ def versions(kubectl_bin):
     return out
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh control plane (default 3)")
-    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "manifest_apply.json"))
-    parser.add_argument("--without-k8s-loop", action="store_true",
-                        help="leave out the kubernetes.core.k8s loop (about 11 of a run's 13 minutes): a quick check")
-    args = parser.parse_args()
-    ways = tuple(w for w in WAYS if not (args.without_k8s_loop and w == "k8s_loop"))
-    bin_dir, etcd = _locate_binaries()
-    start = load()
-    print("load at the start:", start["uptime"], flush=True)
-    runs = []
-    for n in range(args.runs):
-        print("run %d of %d" % (n + 1, args.runs), flush=True)
-        run_start = load()["loadavg"]
-        plane = ControlPlane(bin_dir, etcd)
-        work = tempfile.mkdtemp(prefix="bench-apply.")
-        try:
-            plane.start()
-            bench = Bench(plane, work, ways)
-            whole = bench.whole_process()
-            play = bench.in_playbook()
-        finally:
-            plane.stop()
-            shutil.rmtree(work, ignore_errors=True)
-        runs.append({"whole_process": whole, "in_playbook": play,
-                     "loadavg_start": run_start, "loadavg_end": load()["loadavg"]})
-    end = load()
-    print("load at the end:", end["uptime"], flush=True)
+def report(runs, wanted, ways, start, end, kubectl_bin):
+    """The results file's content from the runs done so far (medians, ratios, targets)."""
     whole = median_tree([r["whole_process"] for r in runs])
     play = median_tree([r["in_playbook"] for r in runs])
     all_ratios = ratios(whole, play)
-    report = {
+    return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": "%d vCPU" % os.cpu_count(),
         "kubernetes": "upstream v1.34.4 kube-apiserver + etcd on loopback (no nodes)",
-        "versions": versions(os.path.join(bin_dir, "kubectl")),
-        "runs": args.runs,
+        "versions": versions(kubectl_bin),
+        "runs": len(runs),
+        "runs_wanted": wanted,
         "ways": list(ways),
-        "statistic": "median of the runs (each run on a fresh control plane); every run's numbers in per_run",
+        "statistic": "median of the runs (each run on a fresh control plane), ratios of the medians; every "
+                     "run's numbers and ratios in per_run",
         "load": {"start": start, "end": end,
                  "note": "other jobs may run on the machine meanwhile: load averages (1, 5, 15 min) of the "
                          "machine at the start and end of the benchmark, and of each run in per_run"},
@@ -326,11 +304,59 @@ def main():
                     "met": targets_met(all_ratios)},
         "per_run": runs,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w") as f:
-        json.dump(report, f, indent=2)
+
+
+def write_report(path, content):
+    with open(path, "w") as f:
+        json.dump(content, f, indent=2)
         f.write("\n")
-    print(json.dumps(dict((k, report[k]) for k in ("whole_process", "in_playbook", "ratios", "targets")), indent=2))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh control plane (default 3)")
+    parser.add_argument("--output", default=os.path.join(ROOT, "benchmarks", "results", "manifest_apply.json"))
+    parser.add_argument("--without-k8s-loop", action="store_true",
+                        help="leave out the kubernetes.core.k8s loop (most of a run's time): a quick check")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in --output (the file is rewritten after every run) and add "
+                             "the missing ones")
+    args = parser.parse_args()
+    ways = tuple(w for w in WAYS if not (args.without_k8s_loop and w == "k8s_loop"))
+    bin_dir, etcd = _locate_binaries()
+    kubectl_bin = os.path.join(bin_dir, "kubectl")
+    start, runs = load(), []
+    if args.resume and os.path.exists(args.output):
+        with open(args.output) as f:
+            previous = json.load(f)
+        if previous.get("ways") != list(ways):
+            raise SystemExit("%s has the ways %s, not %s" % (args.output, previous.get("ways"), list(ways)))
+        start, runs = previous["load"]["start"], previous["per_run"]
+    print("load at the start:", start["uptime"], flush=True)
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    for n in range(len(runs), args.runs):
+        print("run %d of %d" % (n + 1, args.runs), flush=True)
+        run_start = load()["loadavg"]
+        plane = ControlPlane(bin_dir, etcd)
+        work = tempfile.mkdtemp(prefix="bench-apply.")
+        try:
+            plane.start()
+            bench = Bench(plane, work, ways)
+            whole = bench.whole_process()
+            play = bench.in_playbook()
+        finally:
+            plane.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        runs.append({"whole_process": whole, "in_playbook": play, "ratios": ratios(whole, play),
+                     "loadavg_start": run_start, "loadavg_end": load()["loadavg"]})
+        write_report(args.output, report(runs, args.runs, ways, start, load(), kubectl_bin))
+    if not runs:
+        raise SystemExit("no runs")
+    end = load()
+    content = report(runs, args.runs, ways, start, end, kubectl_bin)
+    write_report(args.output, content)
+    print("load at the end:", end["uptime"], flush=True)
+    print(json.dumps(dict((k, content[k]) for k in ("whole_process", "in_playbook", "ratios", "targets")), indent=2))
 
 
 if __name__ == "__main__":

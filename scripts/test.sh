@@ -7,7 +7,8 @@
 #   3. lint: ansible-lint (production profile), antsibull-changelog lint, ansible-test sanity
 #   4. molecule scenarios that need no Go build (compose, headroom)
 #   5. after the builds: integration tests against a real API server (tests/integration_k8s) and
-#      a real single node (tests/integration_node); the other molecule scenarios
+#      a real single node (tests/integration_node); the other molecule scenarios, plan3 (its own
+#      containers and network) in the background beside plan1 and plan2
 #   (${IO_SCENARIOS:-all under molecule/} selects the scenarios)
 # Each step's log is under $IO_CACHE/logs; the summary at the end gives times and results.
 . "$(dirname "$0")/lib.sh"
@@ -31,14 +32,17 @@ bg_start() { # NAME COMMAND...: a step in the background; bg_wait NAME records i
   bg_start[$name]=$(date +%s)
   rm -f "$logs/$name.end"
   # the job's own time, not the time until bg_wait
-  ( rc=0; "$@" || rc=$?; date +%s >"$logs/$name.end"; exit "$rc" ) >"$logs/$name.log" 2>&1 &
+  rm -f "$logs/$name.rc"
+  ( rc=0; "$@" || rc=$?; date +%s >"$logs/$name.end"; echo "$rc" >"$logs/$name.rc"; exit "$rc" ) \
+    >"$logs/$name.log" 2>&1 &
   bg_pid[$name]=$!
 }
 bg_wait() { # NAME
   local name=$1 rc
   log "waiting for $name"
   set +e; wait "${bg_pid[$name]}"; rc=$?; set -e
-  tail -n 20 "$logs/$name.log"
+  # the whole end of a failed step: CI shows only this output
+  tail -n "$([ "$rc" = 0 ] && echo 20 || echo 400)" "$logs/$name.log"
   results+=("$(printf '%-22s %-6s %4ss' "$name" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" \
     "$(( $(cat "$logs/$name.end" 2>/dev/null || date +%s) - ${bg_start[$name]} ))")")
   [ "$rc" = 0 ] || failed=$((failed + 1))
@@ -73,22 +77,35 @@ step cloud-integration python -m pytest -q -p no:cacheprovider tests/integration
 step ansible-lint ansible-lint --profile production
 step changelog-lint antsibull-changelog lint
 step sanity bash scripts/sanity.sh
+# headroom has hosts and a network of its own (hr-*, io-headroom): in the background beside compose
 for s in "${early[@]}"; do
-  step "molecule-$s" molecule test -s "$s"
+  [ "$s" = headroom ] && bg_start molecule-headroom molecule test -s headroom
 done
+for s in "${early[@]}"; do
+  [ "$s" = headroom ] || step "molecule-$s" molecule test -s "$s"
+done
+if [ -n "${bg_pid[molecule-headroom]:-}" ]; then bg_wait molecule-headroom; fi
 bg_wait build-go
 bg_start build-traefik bash scripts/build-go-images.sh traefik
 # A real Kubernetes API server on loopback: manifest_apply and k8s_app_stack against it.
 step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
 # A real 1 GiB single node (tools/kube-node) with CoreDNS and Flux.
 step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
+# plan3 has containers and a network of its own (plan3-data, plan3-worker on io-plan3): it runs
+# in the background beside the other scenarios, once Traefik is built (it waits for that build's
+# result file; a failed build fails it).
 for s in "${late[@]}"; do
-  if [ "$s" = plan3 ] && [ -n "${bg_pid[build-traefik]:-}" ]; then
-    bg_wait build-traefik; unset 'bg_pid[build-traefik]'
-  fi
-  step "molecule-$s" molecule test -s "$s"
+  [ "$s" = plan3 ] || continue
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  bg_start molecule-plan3 bash -c 'while [ ! -e "$1/build-traefik.rc" ]; do sleep 5; done
+    [ "$(cat "$1/build-traefik.rc")" = 0 ] || { echo "the Traefik build failed"; exit 1; }
+    exec molecule test -s plan3' _ "$logs"
 done
-if [ -n "${bg_pid[build-traefik]:-}" ]; then bg_wait build-traefik; fi
+for s in "${late[@]}"; do
+  [ "$s" = plan3 ] || step "molecule-$s" molecule test -s "$s"
+done
+bg_wait build-traefik
+if [ -n "${bg_pid[molecule-plan3]:-}" ]; then bg_wait molecule-plan3; fi
 
 printf '\nSummary\n'; printf '  %s\n' "${results[@]}"
 total=${#results[@]}

@@ -32,8 +32,8 @@ def compose_ps(host, role):
     return {c["Service"]: c for c in (json.loads(line) for line in out.splitlines() if line.strip())}
 
 
-def probe_tcp(source_ip, address, port):
+def probe_tcp(source_ip, address, port, network="io-fleet"):
     """A TCP connect from a throwaway container at source_ip on the test network."""
-    cmd = ["docker", "run", "--rm", "--network", "io-fleet", "--ip", source_ip, "local/io-node:bookworm",
+    cmd = ["docker", "run", "--rm", "--network", network, "--ip", source_ip, "local/io-node:bookworm",
            "timeout", "4", "bash", "-c", "</dev/tcp/%s/%d" % (address, port)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False).returncode == 0

@@ -3,6 +3,7 @@ and appended to $IO_CACHE/logs/<log>.jsonl (kept for the closing notes)."""
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -49,6 +50,34 @@ def playbook(log, name, *args, timeout=1500):
     print("%s %s: rc=%d in %.0f s" % (name, " ".join(args), proc.returncode, seconds))
     record(log, " ".join((name,) + args), proc.returncode, seconds)
     return proc.returncode, strip_colour(proc.stdout + proc.stderr)
+
+
+def interrupted(log, name, on_line, action, *args, timeout=1500):
+    """PLAYBOOK run with its output streamed; ACTION(proc) runs once, at the first line that starts
+    with ON_LINE (a task banner): kill the play (os.killpg(proc.pid, SIGKILL)), restart a host...
+    Returns (rc of that run, whether ACTION ran). Once its output has closed the run gets TIMEOUT
+    seconds to end, then it is killed."""
+    t0 = time.time()
+    proc = subprocess.Popen(command(name, *args), cwd=ROOT, env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    done = False
+    try:
+        for line in proc.stdout:
+            if not done and strip_colour(line).startswith(on_line):
+                action(proc)
+                done = True
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    record(log, "%s %s interrupted at %s" % (name, " ".join(args), on_line), proc.returncode, time.time() - t0)
+    return proc.returncode, done
+
+
+def kill(proc):
+    """The play and its workers (its own session), at once."""
+    os.killpg(proc.pid, signal.SIGKILL)
 
 
 def strip_colour(text):

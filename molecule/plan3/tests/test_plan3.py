@@ -9,7 +9,7 @@ import time
 import uuid
 
 import pytest
-from conftest import CACHE, DATA, DOMAIN, STACKS, WORKER, probe_tcp
+from conftest import CACHE, DATA, DOMAIN, NETWORK, STACKS, WORKER, probe_tcp
 from kubernetes import client
 
 
@@ -120,7 +120,7 @@ def test_data_ports_admit_the_cluster_egress_only(hosts, port):
     # From the cluster's node (the pods' egress address, masqueraded): open.
     assert hosts["plan3-worker"].run("timeout 4 bash -c '</dev/tcp/%s/%d'" % (DATA, port)).rc == 0
     # From any other address on the network: dropped.
-    assert not probe_tcp("172.29.10.99", DATA, port)
+    assert not probe_tcp("172.29.40.99", DATA, port, network=NETWORK)
 
 
 def test_worker_memory_fits_its_2_gib(hosts):
