@@ -790,12 +790,30 @@ class KubeClient(_WarningsCollector):
         self._collect_warnings(getattr(resp, "headers", None))
         data = resp.data
         if isinstance(data, bytes):
-            data = data.decode("utf-8")
-        return json.loads(data) if data else {}
+            data = data.decode("utf-8", "replace")
+        return _json_body(data, getattr(resp, "status", 200), method, path,
+                          lambda: self.api_client.configuration.host)
+
+
+def _json_body(text, status, method, path, host):
+    """The decoded JSON of a successful response; an ApiError naming the request and the server
+    (``host()``) when the body is not JSON (something other than an API server answered, a
+    proxy's page for example)."""
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        body = text.strip()
+        raise ApiError(status, "InvalidResponse", "%s %s at %s: the answer is not JSON: %s" % (
+            method.upper(), path, host(), body[:200] + ("..." if len(body) > 200 else "")))
 
 
 # Methods urllib3 (the kubernetes client's transport) resends after a connection error.
 _IDEMPOTENT = frozenset(("DELETE", "GET", "HEAD", "OPTIONS", "PUT", "TRACE"))
+# A server-side apply PATCH is idempotent too (the same configuration under the same field
+# manager gives the same object), so DirectClient resends it as well; other PATCHes it does not.
+APPLY_PATCH_TYPE = "application/apply-patch+yaml"
 # What DirectClient handles itself; a kubeconfig with anything else goes through the kubernetes client.
 _DIRECT_CLUSTER_KEYS = frozenset(("server", "certificate-authority", "certificate-authority-data",
                                   "insecure-skip-tls-verify", "extensions"))
@@ -843,11 +861,8 @@ class DirectClient(_WarningsCollector):
                     return None
                 conn = self._idle.pop()
             # readable while idle: closed by the server (or garbage); urllib3 checks the same
-            if conn.sock is not None:
-                poller = select.poll()
-                poller.register(conn.sock, select.POLLIN)
-                if not poller.poll(0):
-                    return conn
+            if conn.sock is not None and not _readable(conn.sock):
+                return conn
             conn.close()
 
     def _give_back(self, conn):
@@ -868,7 +883,8 @@ class DirectClient(_WarningsCollector):
         """(status, reason, headers, body bytes); failures raise OSError or http.client.HTTPException.
         As urllib3 (the kubernetes client's transport) does: a connection that cannot be made is
         tried up to three times more, a request that fails once sent is resent (on a new
-        connection) only when its method is idempotent."""
+        connection) only when it is idempotent: its method, or a server-side apply PATCH."""
+        resend = method in _IDEMPOTENT or headers.get("Content-Type") == APPLY_PATCH_TYPE
         conn = self._take()
         attempts = 0
         while True:
@@ -888,7 +904,7 @@ class DirectClient(_WarningsCollector):
                 conn.close()
                 conn = None
                 attempts += 1
-                if attempts > 3 or method not in _IDEMPOTENT:
+                if attempts > 3 or not resend:
                     raise
                 continue
             if resp.will_close:
@@ -914,7 +930,16 @@ class DirectClient(_WarningsCollector):
         text = raw.decode("utf-8", "replace") if raw else ""
         if not 200 <= status <= 299:
             raise ApiError.from_response(status, text, reason)
-        return json.loads(text) if text else {}
+        return _json_body(text, status, method, path, lambda: self.host)
+
+
+def _readable(sock):
+    """True when ``sock`` has something to read (or EOF) right now."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])
 
 
 def _named(entries, name):
@@ -1076,7 +1101,7 @@ class Applier(object):
     ``client`` has ``request(method, path, query=None, body=None, content_type=None)``.
     """
 
-    APPLY_TYPE = "application/apply-patch+yaml"
+    APPLY_TYPE = APPLY_PATCH_TYPE
 
     def __init__(self, client, field_manager=DEFAULT_FIELD_MANAGER, force_conflicts=False,
                  check_mode=False, diff=False, applyset=None,

@@ -196,6 +196,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/empty":
             payload = None
         raw = json.dumps(payload).encode() if payload is not None else (b"bad gateway" if status == 502 else b"")
+        if path == "/html":
+            raw = ("<html>" + "x" * 300 + "</html>").encode()
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -342,12 +344,33 @@ def test_connections_closed_by_the_server_are_not_reused(tmp_path, pki, server, 
 def test_a_failed_request_is_resent_only_when_idempotent(tmp_path, pki, server, seen):
     client = client_for(tmp_path, server, cluster={"certificate-authority": str(pki / "ca.crt")})
     with pytest.raises(ApiError) as exc:
-        client.request("PATCH", "/drop", body="{}", content_type="application/apply-patch+yaml")
+        client.request("PATCH", "/drop", body="{}", content_type="application/merge-patch+json")
     assert exc.value.status == 0 and exc.value.reason == "RemoteDisconnected"
     assert len(seen) == 1
     with pytest.raises(ApiError):
         client.request("GET", "/drop")
     assert len(seen) == 1 + 4  # urllib3's Retry(3): the first try and three more
+    # a server-side apply gives the same object however often it is sent: resent as well
+    with pytest.raises(ApiError):
+        client.request("PATCH", "/drop", body="{}", content_type="application/apply-patch+yaml")
+    assert len(seen) == 1 + 4 + 4
+
+
+def test_an_answer_that_is_not_json(tmp_path, pki, server, seen):
+    client = client_for(tmp_path, server, cluster={"certificate-authority": str(pki / "ca.crt")})
+    with pytest.raises(ApiError) as exc:
+        client.request("GET", "/html")
+    assert exc.value.describe() == ("InvalidResponse (HTTP 200): GET /html at %s/base: the answer is not JSON: "
+                                    "<html>%s...") % (url(server), "x" * 194)
+
+
+def test_idle_connections_are_checked_with_select_without_poll(tmp_path, pki, server, seen, monkeypatch):
+    monkeypatch.delattr(k8s_apply.select, "poll")
+    client = client_for(tmp_path, server, cluster={"certificate-authority": str(pki / "ca.crt")})
+    client.request("GET", "/hangup")  # closed by the server while idle: not reused
+    client.request("GET", "/x")
+    client.request("GET", "/y")  # kept alive: reused
+    assert len(set(s["port"] for s in seen)) == 2 and seen[1]["port"] == seen[2]["port"]
 
 
 def test_unreachable_server_is_tried_four_times(tmp_path, monkeypatch):
