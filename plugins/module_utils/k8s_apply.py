@@ -1280,13 +1280,7 @@ class Applier(object):
             except ApiError as exc:
                 return None, None, exc
 
-        workers = min(self.workers, len(todo))
-        if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                done = list(pool.map(work, todo))
-        else:
-            done = [work(item) for item in todo]
-        results = iter(done)
+        results = iter(self._parallel(work, todo))
         entries = []
         for item, why in zip(batch, skipped):
             if why:
@@ -1295,22 +1289,35 @@ class Applier(object):
                 entries.append(self._applied(item, *next(results)))
         return entries
 
+    def _parallel(self, fn, args):
+        """[fn(a) for a in args], run by up to ``workers`` threads; ``fn`` must not raise."""
+        workers = min(self.workers, len(args))
+        if workers < 2:
+            return [fn(a) for a in args]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, args))
+
     def before_states(self, items):
         """path -> the object before the apply (None: absent) for the items that share their
         resource type and namespace with at least BULK_BEFORE_MIN - 1 others: one LIST (paged)
-        per such group instead of one GET per object. Paths not in the map (smaller groups, or
-        a LIST the server refused) are read with GET."""
+        per such group instead of one GET per object, the LISTs of several namespaces sent
+        concurrently. Paths not in the map (smaller groups, or a LIST the server refused) are
+        read with GET."""
         groups = {}
         for item in items:
             groups.setdefault(item.resource.path(item.namespace), []).append(item)
-        found = {}
-        for collection, members in groups.items():
-            if len(members) < BULK_BEFORE_MIN:
-                continue
+        bulk = [(collection, members) for collection, members in groups.items() if len(members) >= BULK_BEFORE_MIN]
+
+        def read(group):
             try:
-                listed = self._list(collection, members[0].resource)
+                return self._list(group[0], group[1][0].resource)
             except ApiError:
-                continue  # e.g. no list permission: GET each
+                return None  # e.g. no list permission: GET each
+
+        found = {}
+        for (collection, members), listed in zip(bulk, self._parallel(read, bulk)):
+            if listed is None:
+                continue
             for item in members:
                 path = item.path()
                 found[path] = listed.get(path)
