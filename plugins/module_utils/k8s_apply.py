@@ -814,6 +814,10 @@ _IDEMPOTENT = frozenset(("DELETE", "GET", "HEAD", "OPTIONS", "PUT", "TRACE"))
 # A server-side apply PATCH is idempotent too (the same configuration under the same field
 # manager gives the same object), so DirectClient resends it as well; other PATCHes it does not.
 APPLY_PATCH_TYPE = "application/apply-patch+yaml"
+# A request the API server throttles (429 with Retry-After) is sent again up to this many times,
+# after the wait it asks for (at most THROTTLE_MAX_WAIT seconds each), as client-go does.
+THROTTLE_RETRIES = 10
+THROTTLE_MAX_WAIT = 10
 # What DirectClient handles itself; a kubeconfig with anything else goes through the kubernetes client.
 _DIRECT_CLUSTER_KEYS = frozenset(("server", "certificate-authority", "certificate-authority-data",
                                   "insecure-skip-tls-verify", "extensions"))
@@ -841,6 +845,7 @@ class DirectClient(_WarningsCollector):
             self._headers["Authorization"] = "Bearer %s" % token
         self.timeout = timeout
         self.pool_size = pool_size
+        self.sleep = time.sleep
         self._idle = []
         self._pool_lock = threading.Lock()
         self.warnings = []
@@ -922,15 +927,36 @@ class DirectClient(_WarningsCollector):
         if body is not None:
             data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
             headers["Content-Type"] = content_type or "application/json"
-        try:
-            status, reason, resp_headers, raw = self._send(method.upper(), url, data, headers)
-        except (OSError, http.client.HTTPException) as exc:
-            raise ApiError(0, type(exc).__name__, "cannot reach the API server at %s: %s" % (self.host, exc))
+        waits = 0
+        while True:
+            try:
+                status, reason, resp_headers, raw = self._send(method.upper(), url, data, headers)
+            except (OSError, http.client.HTTPException) as exc:
+                raise ApiError(0, type(exc).__name__, "cannot reach the API server at %s: %s" % (self.host, exc))
+            delay = _retry_after(status, resp_headers)
+            if delay is None or waits >= THROTTLE_RETRIES:
+                break
+            # 429 from API Priority and Fairness: the request was not served; client-go (kubectl)
+            # waits as the server asks and sends it again
+            waits += 1
+            self.sleep(delay)
         self._collect_warnings(resp_headers)
         text = raw.decode("utf-8", "replace") if raw else ""
         if not 200 <= status <= 299:
             raise ApiError.from_response(status, text, reason)
         return _json_body(text, status, method, path, lambda: self.host)
+
+
+def _retry_after(status, headers):
+    """Seconds to wait before sending a throttled request again: a 429 answer with a
+    ``Retry-After`` in seconds (capped at THROTTLE_MAX_WAIT); None for any other answer."""
+    if status != 429 or headers is None:
+        return None
+    try:
+        seconds = int(headers.get("Retry-After") or "")
+    except ValueError:
+        return None
+    return min(max(seconds, 0), THROTTLE_MAX_WAIT)
 
 
 def _readable(sock):

@@ -198,6 +198,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         raw = json.dumps(payload).encode() if payload is not None else (b"bad gateway" if status == 502 else b"")
         if path == "/html":
             raw = ("<html>" + "x" * 300 + "</html>").encode()
+        if path.startswith("/busy/"):  # /busy/<times>/<Retry-After>: throttled <times> times
+            times, after = path.split("/")[2:4]
+            if len([s for s in self.server.seen if s["path"] == self.path]) <= int(times):
+                status, raw = 429, json.dumps({"kind": "Status", "reason": "TooManyRequests",
+                                               "message": "too many requests"}).encode()
+                headers = [("Retry-After", after)] if after != "-" else []
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -354,6 +360,23 @@ def test_a_failed_request_is_resent_only_when_idempotent(tmp_path, pki, server, 
     with pytest.raises(ApiError):
         client.request("PATCH", "/drop", body="{}", content_type="application/apply-patch+yaml")
     assert len(seen) == 1 + 4 + 4
+
+
+def test_throttled_requests_are_sent_again_after_the_wait(tmp_path, pki, server, seen):
+    client = client_for(tmp_path, server, cluster={"certificate-authority": str(pki / "ca.crt")})
+    waited = []
+    client.sleep = waited.append
+    assert client.request("PATCH", "/busy/2/3", body="{}", content_type="application/apply-patch+yaml")["kind"] == "Thing"
+    assert len(seen) == 3 and waited == [3, 3]
+    client.request("GET", "/busy/1/3600")
+    assert waited[2:] == [k8s_apply.THROTTLE_MAX_WAIT]  # capped
+    with pytest.raises(ApiError) as exc:  # no Retry-After: no retry
+        client.request("GET", "/busy/1/-")
+    assert exc.value.describe() == "TooManyRequests (HTTP 429): too many requests" and len(waited) == 3
+    del waited[:]
+    with pytest.raises(ApiError):  # throttled every time: given up after THROTTLE_RETRIES waits
+        client.request("GET", "/busy/99/0")
+    assert waited == [0] * k8s_apply.THROTTLE_RETRIES
 
 
 def test_an_answer_that_is_not_json(tmp_path, pki, server, seen):
