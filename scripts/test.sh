@@ -56,16 +56,17 @@ for s in $scenarios; do
 done
 
 step setup-host bash scripts/setup-host.sh
-step build-images bash sandbox/build-images.sh
-use_venv
 # The Go builds: upstream Kubernetes v1.34.4 (for a real API server on loopback and the
 # single-node Kubernetes of the plans, etcd from Debian), CoreDNS, the Flux controllers and
 # Traefik from the Go module proxy. About 30 min on two cold cores, seconds when cached; niced,
-# in the background, while the steps that need none of them run.
+# in the background from here on (the sandbox images build beside them), while the steps that
+# need none of them run.
 # Traefik (plan 3's scenario only) builds last, while the integration steps and the plan 1 and 2
 # scenarios run: bg_wait build-traefik comes just before the scenarios that need it.
 bg_start build-go bash -c 'bash scripts/build-kube-apiserver.sh &&
   bash scripts/build-go-images.sh coredns flux-source-controller flux-kustomize-controller'
+step build-images bash sandbox/build-images.sh
+use_venv
 # module_utils (the logic) must stay >= 90 % covered by the unit tests (whole directory, as imported
 # through the collections/ link); the data file stays out of the checkout.
 step unit env COVERAGE_FILE="$IO_CACHE/unit.coverage" python -m pytest -q -p no:cacheprovider tests/unit \
@@ -93,7 +94,8 @@ step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k
 step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
 # plan3 has containers and a network of its own (plan3-data, plan3-worker on io-plan3): it runs
 # in the background beside the other scenarios, once Traefik is built (it waits for that build's
-# result file; a failed build fails it).
+# result file; a failed build fails it). plan1b (p1b-* on io-plan1b) runs in the background
+# beside plan2, the last of the others.
 for s in "${late[@]}"; do
   [ "$s" = plan3 ] || continue
   # shellcheck disable=SC2016  # expanded by the inner bash
@@ -101,11 +103,20 @@ for s in "${late[@]}"; do
     [ "$(cat "$1/build-traefik.rc")" = 0 ] || { echo "the Traefik build failed"; exit 1; }
     exec molecule test -s plan3' _ "$logs"
 done
+selected() { [[ " ${late[*]} " == *" $1 "* ]]; }
 for s in "${late[@]}"; do
-  [ "$s" = plan3 ] || step "molecule-$s" molecule test -s "$s"
+  case $s in
+    plan3) ;;
+    plan1b) selected plan2 || step molecule-plan1b molecule test -s plan1b ;;
+    plan2) if selected plan1b; then bg_start molecule-plan1b molecule test -s plan1b; fi
+      step molecule-plan2 molecule test -s plan2 ;;
+    *) step "molecule-$s" molecule test -s "$s" ;;
+  esac
 done
 bg_wait build-traefik
-if [ -n "${bg_pid[molecule-plan3]:-}" ]; then bg_wait molecule-plan3; fi
+for s in plan3 plan1b; do
+  if [ -n "${bg_pid[molecule-$s]:-}" ]; then bg_wait "molecule-$s"; fi
+done
 
 printf '\nSummary\n'; printf '  %s\n' "${results[@]}"
 total=${#results[@]}

@@ -59,7 +59,10 @@ def _check_hosts(hosts):
 
 def place(hosts, plan, plan1_target="korea", plan2_data_on_k3s=False, plan2_macro_on_k3s=False,
           k3s_footprint_mib=None, stack_demand_mib=None, os_reserve_mib=228):
-    """Return {host: {runtime, compose_stacks, k8s_stacks, cluster, k3s_profile}}.
+    """Return {host: {runtime, compose_stacks, k8s_stacks, front_stacks, cluster, k3s_profile}}.
+
+    ``front_stacks``: the Compose stacks of the host that front its Kubernetes stacks (plan 1-B:
+    the edge beside the app's pods); the cutover, not the Compose plays, renders them.
 
     ``hosts`` maps a host to its inventory facts (fleet_role, fleet_region, fleet_memory_mb).
     With ``k3s_footprint_mib`` and ``stack_demand_mib`` (stack -> MiB), a host given k3s must
@@ -73,7 +76,7 @@ def place(hosts, plan, plan1_target="korea", plan2_data_on_k3s=False, plan2_macr
     out = {}
     for name, h in hosts.items():
         out[name] = {"runtime": "compose", "compose_stacks": [h["fleet_role"]], "k8s_stacks": [],
-                     "cluster": None, "region": h["fleet_region"], "role": h["fleet_role"]}
+                     "front_stacks": [], "cluster": None, "region": h["fleet_region"], "role": h["fleet_role"]}
     if plan == "plan1":
         targets = plan1_target if isinstance(plan1_target, (list, tuple)) else [plan1_target]
         if len(targets) != 1:
@@ -90,6 +93,9 @@ def place(hosts, plan, plan1_target="korea", plan2_data_on_k3s=False, plan2_macr
         app_hosts = [n for n, h in hosts.items() if h["fleet_role"] == "app"]
         out[host].update(runtime="k3s", cluster=target, k8s_stacks=["app"])
         out[host]["compose_stacks"] = [s for s in out[host]["compose_stacks"] if s != "app"]
+        # 1-B: the edge stays on Compose beside the app's pods and is pointed at them by the
+        # cutover, once they answer (the Compose plays leave it to the cutover).
+        out[host]["front_stacks"] = [s for s in out[host]["compose_stacks"] if s == "edge"]
         for n in app_hosts:
             if n != host:  # 1-B: the app moves to the AWS host; its old Compose stack retires
                 out[n].update(runtime="none", compose_stacks=[])

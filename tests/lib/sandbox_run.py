@@ -52,20 +52,22 @@ def playbook(log, name, *args, timeout=1500):
     return proc.returncode, strip_colour(proc.stdout + proc.stderr)
 
 
-def interrupted(log, name, on_line, action, *args, timeout=1500):
-    """PLAYBOOK run with its output streamed; ACTION(proc) runs once, at the first line that starts
-    with ON_LINE (a task banner): kill the play (os.killpg(proc.pid, SIGKILL)), restart a host...
-    Returns (rc of that run, whether ACTION ran). Once its output has closed the run gets TIMEOUT
-    seconds to end, then it is killed."""
+def interrupted(log, name, on_line, action, *args, timeout=1500, occurrence=1):
+    """PLAYBOOK run with its output streamed; ACTION(proc) runs once, at the OCCURRENCE-th line that
+    starts with ON_LINE (a task banner; an include_role task's banner has no role prefix): kill the
+    play (os.killpg(proc.pid, SIGKILL)), restart a host... Returns (rc of that run, whether ACTION
+    ran). Once its output has closed the run gets TIMEOUT seconds to end, then it is killed."""
     t0 = time.time()
     proc = subprocess.Popen(command(name, *args), cwd=ROOT, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    done = False
+    done, seen = False, 0
     try:
         for line in proc.stdout:
             if not done and strip_colour(line).startswith(on_line):
-                action(proc)
-                done = True
+                seen += 1
+                if seen == occurrence:
+                    action(proc)
+                    done = True
         proc.wait(timeout=timeout)
     finally:
         if proc.poll() is None:

@@ -94,3 +94,17 @@ def test_memory_refusal_names_host_and_numbers():
     # Plan 1 puts k3s only on the app host: 405 + 384 + 228 = 1017 MiB fits 1024.
     ok = place(fleet(), "plan1", plan1_target="korea", k3s_footprint_mib=405, stack_demand_mib=demand)
     assert ok["oracle2"]["runtime"] == "k3s"
+
+
+@pytest.mark.parametrize("plan,options,fronted", [
+    ("plan1", {"plan1_target": "seoul"}, {"aws-seoul": ["edge"]}),
+    ("plan1", {"plan1_target": "korea"}, {}),
+    ("plan2", {}, {}),
+    ("compose", {}, {}),
+])
+def test_front_stacks_only_for_the_edge_beside_the_app(plan, options, fronted):
+    # Plan 1-B: the cutover points the edge at the app's pods beside it; nothing else is fronted.
+    result = place(fleet(), plan, **options)
+    assert {h: p["front_stacks"] for h, p in result.items() if p["front_stacks"]} == fronted
+    for p in result.values():
+        assert set(p["front_stacks"]) <= set(p["compose_stacks"])
