@@ -17,25 +17,30 @@ Layers, each testable on its own:
 * ``decide_action``: created / configured / unchanged from the object before and the object the
   API server returned, so that check mode (server-side dry run) and a real run agree;
 * ``readiness``: is a Deployment / StatefulSet / DaemonSet / Job ready, and if not, why;
-* ``Applier``: the run itself over a client with a single ``request()`` method (``KubeClient``
-  wraps the kubernetes Python client; the unit tests pass a fake). Objects of one kind are
-  applied concurrently (``workers`` threads), their state before read with one LIST per
-  resource type and namespace; results are recorded in input order.
+* ``Applier``: the run itself over a client with a single ``request()`` method
+  (``DirectClient`` speaks HTTPS itself for a kubeconfig with a CA and a token or client
+  certificate, ``KubeClient`` wraps the kubernetes Python client for every other one, see
+  ``connect()``; the unit tests pass a fake). Objects of one kind are applied concurrently
+  (``workers`` threads), their state before read with one LIST per resource type and
+  namespace; results are recorded in input order.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import copy
+import http.client
 import json
 import os
+import select
+import ssl
 import threading
 import time
 import traceback
 
 from concurrent.futures import ThreadPoolExecutor
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
 try:
     import yaml
@@ -47,13 +52,14 @@ except ImportError:
     HAS_YAML = False
     YAML_IMPORT_ERROR = traceback.format_exc()
 
+# The kubernetes client is looked up here but imported only when a kubeconfig needs it (see
+# connect()): importing it costs about 0.3 s of CPU (pydantic, oauthlib, requests, ...), more than
+# a no-change re-apply of 300 objects takes on the module's side.
 try:
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.dynamic import DynamicClient
-    HAS_KUBERNETES = True
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError:
+    from importlib.util import find_spec
+    HAS_KUBERNETES = find_spec("kubernetes") is not None
+    KUBERNETES_IMPORT_ERROR = None if HAS_KUBERNETES else "ModuleNotFoundError: No module named 'kubernetes'"
+except (ImportError, ValueError):
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
 
@@ -715,7 +721,40 @@ class _NoDiscovery(object):
         self.client = client
 
 
-class KubeClient(object):
+def _warning_texts(headers):
+    """The texts of the ``Warning`` headers (RFC 7234 ``299 - "text"``) of a response."""
+    if not headers:
+        return []
+    if hasattr(headers, "getlist"):  # urllib3
+        values = headers.getlist("Warning")
+    elif hasattr(headers, "get_all"):  # http.client
+        values = headers.get_all("Warning") or []
+    else:
+        values = [headers.get("Warning")]
+    out = []
+    for value in values:
+        if not value:
+            continue
+        text = value.split(" ", 2)[-1].strip() if value[:4] == "299 " else value
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        out.append(text)
+    return out
+
+
+class _WarningsCollector(object):
+    """``warnings``: the API server's warnings (``Warning`` headers), each once."""
+
+    _lock = threading.Lock()  # guards warnings
+
+    def _collect_warnings(self, headers):
+        for text in _warning_texts(headers):
+            with self._lock:
+                if text not in self.warnings:
+                    self.warnings.append(text)
+
+
+class KubeClient(_WarningsCollector):
     """``request(method, path, query, body, content_type)`` -> decoded JSON, or ApiError.
 
     Goes through the kubernetes client's DynamicClient.request(), which authenticates (tokens,
@@ -724,9 +763,8 @@ class KubeClient(object):
     ``warnings``. Safe to call from several threads.
     """
 
-    _lock = threading.Lock()  # guards warnings
-
     def __init__(self, api_client, timeout=(10, 60)):
+        from kubernetes.dynamic import DynamicClient
         self.api_client = api_client
         self.dynamic = DynamicClient(api_client, discoverer=_NoDiscovery)
         self.timeout = timeout
@@ -752,33 +790,317 @@ class KubeClient(object):
         self._collect_warnings(getattr(resp, "headers", None))
         data = resp.data
         if isinstance(data, bytes):
-            data = data.decode("utf-8")
-        return json.loads(data) if data else {}
+            data = data.decode("utf-8", "replace")
+        return _json_body(data, getattr(resp, "status", 200), method, path,
+                          lambda: self.api_client.configuration.host)
 
-    def _collect_warnings(self, headers):
-        if not headers:
-            return
-        values = headers.getlist("Warning") if hasattr(headers, "getlist") else [headers.get("Warning")]
-        for value in values:
-            if not value:
+
+def _json_body(text, status, method, path, host):
+    """The decoded JSON of a successful response; an ApiError naming the request and the server
+    (``host()``) when the body is not JSON (something other than an API server answered, a
+    proxy's page for example)."""
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        body = text.strip()
+        raise ApiError(status, "InvalidResponse", "%s %s at %s: the answer is not JSON: %s" % (
+            method.upper(), path, host(), body[:200] + ("..." if len(body) > 200 else "")))
+
+
+# Methods urllib3 (the kubernetes client's transport) resends after a connection error.
+_IDEMPOTENT = frozenset(("DELETE", "GET", "HEAD", "OPTIONS", "PUT", "TRACE"))
+# A server-side apply PATCH is idempotent too (the same configuration under the same field
+# manager gives the same object), so DirectClient resends it as well; other PATCHes it does not.
+APPLY_PATCH_TYPE = "application/apply-patch+yaml"
+# A request the API server throttles (429 with Retry-After) is sent again up to this many times,
+# after the wait it asks for (at most THROTTLE_MAX_WAIT seconds each), as client-go does.
+THROTTLE_RETRIES = 10
+THROTTLE_MAX_WAIT = 10
+# What DirectClient handles itself; a kubeconfig with anything else goes through the kubernetes client.
+_DIRECT_CLUSTER_KEYS = frozenset(("server", "certificate-authority", "certificate-authority-data",
+                                  "insecure-skip-tls-verify", "extensions"))
+_DIRECT_USER_KEYS = frozenset(("token", "client-certificate", "client-certificate-data", "client-key",
+                               "client-key-data", "extensions"))
+
+
+class DirectClient(_WarningsCollector):
+    """KubeClient's ``request()`` straight over ``http.client`` and ``ssl``, for the kubeconfigs
+    that need nothing more: an https server, its CA (file or data) or insecure-skip-tls-verify,
+    and a bearer token and/or a client certificate (what kubeadm, k3s, kind and service-account
+    kubeconfigs hold). Requests, headers, timeouts and errors are those of KubeClient; up to
+    ``pool_size`` connections are kept alive and shared by the threads. ``connect()`` decides
+    which client a kubeconfig gets (see ``direct_settings``).
+    """
+
+    def __init__(self, server, ssl_context, token=None, timeout=(10, 60), pool_size=APPLY_WORKERS):
+        parts = urlsplit(server)
+        self.host = server  # as the kubernetes client's configuration.host, for messages
+        self._hostname, self._port = parts.hostname, parts.port or 443
+        self._base = parts.path.rstrip("/")
+        self._ssl_context = ssl_context
+        self._headers = {"Accept": "application/json", "User-Agent": "investment.orchestration/manifest_apply"}
+        if token:
+            self._headers["Authorization"] = "Bearer %s" % token
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self.sleep = time.sleep
+        self._idle = []
+        self._pool_lock = threading.Lock()
+        self.warnings = []
+
+    # -- connections
+    def _new_connection(self):
+        conn = http.client.HTTPSConnection(self._hostname, self._port, timeout=self.timeout[0],
+                                           context=self._ssl_context)
+        conn.connect()
+        conn.sock.settimeout(self.timeout[1])
+        return conn
+
+    def _take(self):
+        """An idle connection that the server has not closed meanwhile, or None."""
+        while True:
+            with self._pool_lock:
+                if not self._idle:
+                    return None
+                conn = self._idle.pop()
+            # readable while idle: closed by the server (or garbage); urllib3 checks the same
+            if conn.sock is not None and not _readable(conn.sock):
+                return conn
+            conn.close()
+
+    def _give_back(self, conn):
+        with self._pool_lock:
+            if len(self._idle) < self.pool_size:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self):
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    # -- requests
+    def _send(self, method, url, data, headers):
+        """(status, reason, headers, body bytes); failures raise OSError or http.client.HTTPException.
+        As urllib3 (the kubernetes client's transport) does: a connection that cannot be made is
+        tried up to three times more, a request that fails once sent is resent (on a new
+        connection) only when it is idempotent: its method, or a server-side apply PATCH."""
+        resend = method in _IDEMPOTENT or headers.get("Content-Type") == APPLY_PATCH_TYPE
+        conn = self._take()
+        attempts = 0
+        while True:
+            if conn is None:
+                try:
+                    conn = self._new_connection()
+                except (OSError, http.client.HTTPException):
+                    attempts += 1
+                    if attempts > 3:
+                        raise
+                    continue
+            try:
+                conn.request(method, url, body=data, headers=headers)
+                resp = conn.getresponse()
+                body = resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = None
+                attempts += 1
+                if attempts > 3 or not resend:
+                    raise
                 continue
-            # RFC 7234: 299 - "text"
-            text = value.split(" ", 2)[-1].strip() if value[:4] == "299 " else value
-            if len(text) >= 2 and text[0] == text[-1] == '"':
-                text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            with self._lock:
-                if text not in self.warnings:
-                    self.warnings.append(text)
+            if resp.will_close:
+                conn.close()
+            else:
+                self._give_back(conn)
+            return resp.status, resp.reason, resp.headers, body
+
+    def request(self, method, path, query=None, body=None, content_type=None):
+        url = self._base + path
+        if query:
+            url += "?" + urlencode(list(query), quote_via=quote)
+        headers = dict(self._headers)
+        data = None
+        if body is not None:
+            data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+            headers["Content-Type"] = content_type or "application/json"
+        waits = 0
+        while True:
+            try:
+                status, reason, resp_headers, raw = self._send(method.upper(), url, data, headers)
+            except (OSError, http.client.HTTPException) as exc:
+                raise ApiError(0, type(exc).__name__, "cannot reach the API server at %s: %s" % (self.host, exc))
+            delay = _retry_after(status, resp_headers)
+            if delay is None or waits >= THROTTLE_RETRIES:
+                break
+            # 429 from API Priority and Fairness: the request was not served; client-go (kubectl)
+            # waits as the server asks and sends it again
+            waits += 1
+            self.sleep(delay)
+        self._collect_warnings(resp_headers)
+        text = raw.decode("utf-8", "replace") if raw else ""
+        if not 200 <= status <= 299:
+            raise ApiError.from_response(status, text, reason)
+        return _json_body(text, status, method, path, lambda: self.host)
+
+
+def _retry_after(status, headers):
+    """Seconds to wait before sending a throttled request again: a 429 answer with a
+    ``Retry-After`` in seconds (capped at THROTTLE_MAX_WAIT); None for any other answer."""
+    if status != 429 or headers is None:
+        return None
+    try:
+        seconds = int(headers.get("Retry-After") or "")
+    except ValueError:
+        return None
+    return min(max(seconds, 0), THROTTLE_MAX_WAIT)
+
+
+def _readable(sock):
+    """True when ``sock`` has something to read (or EOF) right now."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+def _named(entries, name):
+    """The one entry of a kubeconfig list (clusters, contexts, users) called ``name``, else None."""
+    if not isinstance(entries, list) or not isinstance(name, str):
+        return None
+    found = [e for e in entries if isinstance(e, dict) and e.get("name") == name]
+    return found[0] if len(found) == 1 else None
+
+
+def direct_settings(kubeconfig=None, context=None):
+    """What DirectClient needs from a kubeconfig, or None when the kubeconfig is left to the
+    kubernetes client (which then reads it, with its own errors): several files to merge, a proxy
+    in the environment, an exec plugin or auth provider, user name and password, a token file, a
+    TLS server name, a proxy URL, a plain http server, a missing or ambiguous entry, an empty
+    value, a token that is not one header word.
+
+    Returns {"server", "token", "insecure", "ca_file", "ca_data", "cert_file", "cert_data",
+    "key_file", "key_data"}, read as the kubernetes client reads them: ``*-data`` before the file,
+    base64-decoded (bytes); files relative to the kubeconfig's directory."""
+    import base64
+    path = kubeconfig or os.environ.get("KUBECONFIG", "~/.kube/config")
+    if not path or os.pathsep in path:
+        return None
+    # as urllib.request.getproxies_environment() reads them (the kubernetes client does)
+    if any(value and name.lower() in ("https_proxy", "all_proxy") for name, value in os.environ.items()):
+        return None
+    path = os.path.expanduser(path)
+    try:
+        with open(path) as f:
+            config = yaml.load(f, Loader=_YAML_LOADER)
+    except (IOError, OSError, yaml.YAMLError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    ctx = _named(config.get("contexts"), context or config.get("current-context"))
+    ctx = ctx.get("context") if ctx else None
+    if not isinstance(ctx, dict):
+        return None
+    cluster = _named(config.get("clusters"), ctx.get("cluster"))
+    cluster = cluster.get("cluster") if cluster else None
+    user = {}
+    if ctx.get("user"):
+        user = _named(config.get("users"), ctx["user"])
+        user = user.get("user") if user else None
+    if not isinstance(cluster, dict) or not isinstance(user, dict) \
+            or set(cluster) - _DIRECT_CLUSTER_KEYS or set(user) - _DIRECT_USER_KEYS:
+        return None
+    for key, value in list(cluster.items()) + list(user.items()):
+        if key == "insecure-skip-tls-verify":
+            if not isinstance(value, bool):
+                return None
+        elif key != "extensions" and (not isinstance(value, str) or not value):
+            return None
+    server, token = cluster.get("server") or "", user.get("token")
+    if not server.startswith("https://") or token is not None and any(ord(c) < 33 or ord(c) == 127 for c in token):
+        return None
+    base = os.path.dirname(os.path.abspath(path))
+    out = {"server": server.rstrip("/"), "token": token, "insecure": cluster.get("insecure-skip-tls-verify", False)}
+    for key, section, name in (("ca", cluster, "certificate-authority"), ("cert", user, "client-certificate"),
+                               ("key", user, "client-key")):
+        out[key + "_data"] = out[key + "_file"] = None
+        if name + "-data" in section:
+            try:
+                out[key + "_data"] = base64.standard_b64decode(section[name + "-data"])
+            except ValueError:
+                return None
+        elif name in section:
+            out[key + "_file"] = os.path.normpath(os.path.join(base, section[name]))
+    if (out["cert_data"] is None and out["cert_file"] is None) != (out["key_data"] is None and out["key_file"] is None):
+        return None  # a certificate without its key, or the other way round
+    return out
+
+
+def direct_client(settings, timeout=(10, 60)):
+    """A DirectClient for direct_settings(); raises (ssl.SSLError, OSError, ValueError) when the
+    TLS material cannot be loaded."""
+    import shutil
+    import tempfile
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if settings["insecure"]:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif settings["ca_data"] is not None:
+        context.load_verify_locations(cadata=settings["ca_data"].decode("ascii"))
+    elif settings["ca_file"]:
+        context.load_verify_locations(cafile=settings["ca_file"])
+    else:
+        context.load_default_certs()
+    cert, key = settings["cert_file"], settings["key_file"]
+    if settings["cert_data"] is not None or settings["key_data"] is not None:
+        # ssl reads a client certificate and key from files only: written in a private directory,
+        # removed once loaded (the kubernetes client leaves its copies until the process exits)
+        tmp = tempfile.mkdtemp(prefix="manifest-apply.")
+        try:
+            for name, data in (("cert", settings["cert_data"]), ("key", settings["key_data"])):
+                if data is not None:
+                    fd = os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(data)
+            cert = os.path.join(tmp, "cert") if settings["cert_data"] is not None else cert
+            key = os.path.join(tmp, "key") if settings["key_data"] is not None else key
+            context.load_cert_chain(cert, key, password=lambda: b"")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    elif cert:
+        context.load_cert_chain(cert, key, password=lambda: b"")
+    return DirectClient(settings["server"], context, token=settings["token"], timeout=timeout)
 
 
 def connect(kubeconfig=None, context=None):
-    """A KubeClient from a kubeconfig file (``kubeconfig``, else $KUBECONFIG or
-    ~/.kube/config) and ``context``, or from the in-cluster service account when neither is
-    given and the process runs in a pod without a kubeconfig."""
-    configuration = k8s_client.Configuration()
+    """A client from a kubeconfig file (``kubeconfig``, else $KUBECONFIG or ~/.kube/config) and
+    ``context``, or from the in-cluster service account when neither is given and the process
+    runs in a pod without a kubeconfig.
+
+    A kubeconfig that direct_settings() accepts gets a DirectClient (the kubernetes package is
+    not imported); everything else, and a kubeconfig whose TLS material ssl refuses, is read by
+    the kubernetes client and gets a KubeClient, as before."""
     default_file = os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config").split(os.pathsep)[0])
     in_cluster = (not kubeconfig and not context and os.environ.get("KUBERNETES_SERVICE_HOST")
                   and not os.path.exists(default_file))
+    if not in_cluster and HAS_YAML:
+        settings = direct_settings(kubeconfig, context)
+        if settings is not None:
+            try:
+                return direct_client(settings)
+            except (OSError, ValueError):  # ssl.SSLError is an OSError
+                pass  # the kubernetes client reads it (and names what is wrong)
+    try:
+        from kubernetes import client as k8s_client
+        from kubernetes import config as k8s_config
+    except ImportError as exc:
+        raise ApplyError("cannot import the kubernetes Python client: %s" % exc)
+    configuration = k8s_client.Configuration()
     try:
         if in_cluster:
             k8s_config.load_incluster_config(client_configuration=configuration)
@@ -805,7 +1127,7 @@ class Applier(object):
     ``client`` has ``request(method, path, query=None, body=None, content_type=None)``.
     """
 
-    APPLY_TYPE = "application/apply-patch+yaml"
+    APPLY_TYPE = APPLY_PATCH_TYPE
 
     def __init__(self, client, field_manager=DEFAULT_FIELD_MANAGER, force_conflicts=False,
                  check_mode=False, diff=False, applyset=None,
@@ -984,13 +1306,7 @@ class Applier(object):
             except ApiError as exc:
                 return None, None, exc
 
-        workers = min(self.workers, len(todo))
-        if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                done = list(pool.map(work, todo))
-        else:
-            done = [work(item) for item in todo]
-        results = iter(done)
+        results = iter(self._parallel(work, todo))
         entries = []
         for item, why in zip(batch, skipped):
             if why:
@@ -999,22 +1315,35 @@ class Applier(object):
                 entries.append(self._applied(item, *next(results)))
         return entries
 
+    def _parallel(self, fn, args):
+        """[fn(a) for a in args], run by up to ``workers`` threads; ``fn`` must not raise."""
+        workers = min(self.workers, len(args))
+        if workers < 2:
+            return [fn(a) for a in args]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, args))
+
     def before_states(self, items):
         """path -> the object before the apply (None: absent) for the items that share their
         resource type and namespace with at least BULK_BEFORE_MIN - 1 others: one LIST (paged)
-        per such group instead of one GET per object. Paths not in the map (smaller groups, or
-        a LIST the server refused) are read with GET."""
+        per such group instead of one GET per object, the LISTs of several namespaces sent
+        concurrently. Paths not in the map (smaller groups, or a LIST the server refused) are
+        read with GET."""
         groups = {}
         for item in items:
             groups.setdefault(item.resource.path(item.namespace), []).append(item)
-        found = {}
-        for collection, members in groups.items():
-            if len(members) < BULK_BEFORE_MIN:
-                continue
+        bulk = [(collection, members) for collection, members in groups.items() if len(members) >= BULK_BEFORE_MIN]
+
+        def read(group):
             try:
-                listed = self._list(collection, members[0].resource)
+                return self._list(group[0], group[1][0].resource)
             except ApiError:
-                continue  # e.g. no list permission: GET each
+                return None  # e.g. no list permission: GET each
+
+        found = {}
+        for (collection, members), listed in zip(bulk, self._parallel(read, bulk)):
+            if listed is None:
+                continue
             for item in members:
                 path = item.path()
                 found[path] = listed.get(path)

@@ -156,6 +156,11 @@ requirements:
   - PyYAML
 notes:
   - Objects are never deleted except by pruning an ApplySet.
+  - A kubeconfig whose cluster and user hold only an https server, its CA (or
+    C(insecure-skip-tls-verify)), a token and/or a client certificate is used by the module
+    itself, without importing the kubernetes client (faster start). Any other kubeconfig (exec
+    plugins, auth providers, a proxy, several files to merge, ...) and the in-cluster service
+    account are read and used by the kubernetes client.
   - The Namespace of the ApplySet parent must exist or be part of the set.
 seealso:
   - name: ApplySet specification (KEP-3659)

@@ -464,3 +464,65 @@ def test_empty_set_prunes_every_member(cluster, tmp_path):
     # Without an ApplySet an empty set is still refused.
     refused = apply_module(cluster, tmp_path, {"definitions": []})
     assert refused.get("failed") and "nothing to apply" in refused["msg"]
+
+
+def test_direct_client_and_kubernetes_client_agree(cluster, tmp_path):
+    """The kubeconfigs that connect() serves without the kubernetes package (a CA and a token, as
+    the suite's own; a client certificate given as data) and one it leaves to the kubernetes client
+    (a TLS server name) apply, read and fail the same way against the same API server."""
+    import shutil
+    from ansible_collections.investment.orchestration.plugins.module_utils.k8s_apply import (
+        ApiError,
+        DirectClient,
+        KubeClient,
+    )
+    ca_dir = tmp_path / "pki"
+    ca_dir.mkdir()
+    shutil.copy(os.path.join(cluster.tmp, "ca.crt"), str(ca_dir / "ca.crt"))
+    shutil.copy(os.path.join(cluster.tmp, "ca.key"), str(ca_dir / "ca.key"))
+    (ca_dir / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for cmd in (["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=cert-admin/O=system:masters",
+                 "-keyout", "client.key", "-out", "client.csr"],
+                ["x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                 "-days", "1", "-extfile", "client.ext", "-out", "client.crt"]):
+        subprocess.run(["openssl"] + cmd, cwd=str(ca_dir), check=True, capture_output=True)
+    with open(cluster.kubeconfig) as f:
+        config = yaml.safe_load(f)
+
+    def b64(name):
+        return base64.b64encode((ca_dir / name).read_bytes()).decode()
+    by_cert = dict(config, users=[{"name": "admin", "user": {"client-certificate-data": b64("client.crt"),
+                                                             "client-key-data": b64("client.key")}}])
+    by_cert["clusters"] = [{"name": "it", "cluster": {"server": cluster.server,
+                                                      "certificate-authority-data": b64("ca.crt")}}]
+    by_library = dict(config)
+    by_library["clusters"] = [{"name": "it", "cluster": dict(config["clusters"][0]["cluster"],
+                                                             **{"tls-server-name": "localhost"})}]
+    paths = {}
+    for name, content in (("cert", by_cert), ("library", by_library)):
+        paths[name] = str(tmp_path / ("kubeconfig-" + name))
+        with open(paths[name], "w") as f:
+            yaml.safe_dump(content, f)
+    clients = {"token": connect(cluster.kubeconfig), "cert": connect(paths["cert"]),
+               "library": connect(paths["library"])}
+    assert [type(c) for c in clients.values()] == [DirectClient, DirectClient, KubeClient]
+
+    objects = [namespace("clients"), configmap("one", a="1"), secret("two", password="s3cret-value")]
+    summaries = {}
+    for name in ("cert", "library", "token"):
+        applier = Applier(clients[name], default_namespace="clients")
+        result = applier.run(applier.prepare(load_sources([], objects)))
+        assert result["errors"] == [], (name, result["errors"])
+        summaries[name] = result["summary"]
+    assert summaries["cert"]["created"] == 3
+    assert summaries["library"]["unchanged"] == summaries["token"]["unchanged"] == 3
+    reads = [c.request("GET", "/api/v1/namespaces/clients/configmaps/one") for c in clients.values()]
+    assert reads[0] == reads[1] == reads[2]
+    errors = []
+    for client in clients.values():
+        try:
+            client.request("GET", "/api/v1/namespaces/clients/configmaps/absent")
+        except ApiError as exc:
+            errors.append((exc.status, exc.describe()))
+    assert errors == [(404, 'NotFound (HTTP 404): configmaps "absent" not found')] * 3
+    assert [m["manager"] for m in reads[0]["metadata"]["managedFields"]] == ["investment-orchestration"]

@@ -286,3 +286,12 @@ def test_wait_reports_unreadable_and_deleted_workloads():
         ("api", "pending", "it does not exist (any more)"),
         ("web", "pending", "cannot read it: Forbidden (HTTP 403): no")]
     assert a.test_clock.now >= 4
+
+
+def test_kube_client_answer_that_is_not_json():
+    client = _client(_Resp(b"<html>proxy login</html>"))
+    client.api_client = type("A", (), {"configuration": type("C", (), {"host": "https://10.0.0.1:6443"})()})()
+    with pytest.raises(ApiError) as exc:
+        client.request("GET", "/api/v1")
+    assert exc.value.describe() == ("InvalidResponse (HTTP 200): GET /api/v1 at https://10.0.0.1:6443: "
+                                    "the answer is not JSON: <html>proxy login</html>")
