@@ -1,7 +1,9 @@
 """Rollback, on purpose and by itself (runs after test_plan1.py): rollback.yml, killed once after
 Compose is up again and before the cluster gives its ports back, then run again, puts oracle2's
 app back on Compose (issue 9); a cutover whose pods cannot reach the data tier is rolled back by the play
-itself, Compose serving throughout; plan1.yml run right after the failed one cuts over again.
+itself, Compose serving throughout; plan1.yml run right after the failed one, killed between
+its port switch and the stop of Compose, then run again, cuts over (issue 9; rows and keys on
+oracle1 counted before and after).
 Times in $IO_CACHE/logs/plan1-rollback-times.jsonl. (That last run once left its pods unavailable
 for 300 s: the kubelet of the 1 GiB node had garbage-collected the imported images the app
 needs, unused while the app ran on Compose; kube_node now keeps imported images.)"""
@@ -30,8 +32,7 @@ def served_by(edge):
     return "kubernetes" if "kubernetes" in values else "compose"
 
 
-# An include_role task's banner has no role prefix.
-GIVE_BACK = "TASK [Give the ports back to Compose and remove the stacks from the cluster]"
+GIVE_BACK = sandbox_run.GIVE_BACK
 
 
 def test_rollback_playbook_returns_the_app_to_compose(fleet):
@@ -60,8 +61,19 @@ def test_failed_cutover_rolls_back_by_itself(fleet):
     assert served_by(fleet["aws-seoul"]) == "compose"
 
 
-def test_cutover_again_right_after_the_failed_one(fleet):
+# The cutover's own task (include_role: no role prefix), once the cluster serves the ports.
+STOP_COMPOSE = "TASK [Stop the Compose stack (volumes kept for a rollback)]"
+
+
+def test_cutover_again_right_after_the_failed_one_killed_then_run_again(fleet):
+    before = sandbox_run.data_counts(fleet["oracle1"])
+    rc, killed = sandbox_run.interrupted("plan1-rollback-times", "plan1.yml", STOP_COMPOSE, sandbox_run.kill)
+    assert killed, "plan1.yml never reached the stop of Compose (rc %s)" % rc
+    # Killed between the port switch and the stop of Compose: the cluster serves already.
+    assert served_by(fleet["aws-seoul"]) == "kubernetes"
     rc, out = playbook("plan1.yml")
     assert rc == 0, out[-3000:]
     assert served_by(fleet["aws-seoul"]) == "kubernetes"
     assert fleet["oracle2"].check_output("docker compose -p investment-app ps -q") == ""
+    after = sandbox_run.data_counts(fleet["oracle1"])
+    sandbox_run.assert_nothing_lost(before, after)

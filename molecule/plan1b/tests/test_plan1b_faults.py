@@ -26,7 +26,7 @@ BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube
 UNITS = ("kube-etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
          "containerd")
 RECORD = "TASK [investment.orchestration.kube_node : Record the checksums of the installed binaries]"
-GIVE_BACK = "TASK [Give the ports back to Compose and remove the stacks from the cluster]"
+GIVE_BACK = sandbox_run.GIVE_BACK
 REMOVE = "TASK [investment.orchestration.kube_node : Remove the units and configuration]"
 
 
@@ -35,7 +35,7 @@ def nothing_lost(fleet):
     before = sandbox_run.data_counts(fleet["oracle1"])
     yield
     after = sandbox_run.data_counts(fleet["oracle1"])
-    assert after[0] >= before[0] and after[1] >= before[1] and after[2] >= before[2], (before, after)
+    sandbox_run.assert_nothing_lost(before, after)
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,7 @@ def test_kube_killed_mid_install_then_converge_again(hosts):
     reply = data.check_output("curl -fsS --max-time 10 -H 'Host: api.%s' http://%s/api/quotes", DOMAIN, WORKER)
     after = sandbox_run.data_counts(data)
     assert json.loads(reply)["rows"] >= before[0]
-    assert after[0] >= before[0] and after[1] >= before[1] and after[2] >= before[2], (before, after)
+    sandbox_run.assert_nothing_lost(before, after)
 
 
 def test_worker_restarted_mid_converge_then_converge_again(hosts):
@@ -95,4 +95,4 @@ def test_worker_restarted_mid_converge_then_converge_again(hosts):
     page = data.check_output("curl -fsS --max-time 10 -H 'Host: app.%s' http://%s/", DOMAIN, WORKER)
     after = sandbox_run.data_counts(data)
     assert json.loads(reply)["rows"] >= before[0] and page
-    assert after[0] >= before[0] and after[1] >= before[1] and after[2] >= before[2], (before, after)
+    sandbox_run.assert_nothing_lost(before, after)
