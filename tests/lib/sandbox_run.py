@@ -80,7 +80,10 @@ def interrupted(log, name, on_line, action, *args, timeout=1500, occurrence=1):
 
 
 def kill(proc):
-    """The play and its workers (its own session), at once."""
+    """The play's main process and its process group, at once. Not its workers: ansible-core's
+    worker processes call setsid(), so a task already handed to a worker runs to its end (as after
+    a SIGKILL of ansible-playbook by an operator), and a worker whose result no longer fits the
+    dead play's queue stays blocked until killed (one found after CI, 2026-12-02)."""
     os.killpg(proc.pid, signal.SIGKILL)
 
 
