@@ -32,12 +32,9 @@ def served_by(edge):
     return "kubernetes" if "kubernetes" in values else "compose"
 
 
-GIVE_BACK = sandbox_run.GIVE_BACK
-
-
 def test_rollback_playbook_returns_the_app_to_compose(fleet):
-    rc, killed = sandbox_run.interrupted("plan1-rollback-times", "rollback.yml", GIVE_BACK, sandbox_run.kill,
-                                         "--limit", "oracle2")
+    rc, killed = sandbox_run.interrupted("plan1-rollback-times", "rollback.yml", sandbox_run.GIVE_BACK,
+                                         sandbox_run.kill, "--limit", "oracle2")
     assert killed, "rollback.yml never reached the port switch (rc %s)" % rc
     # Killed after Compose started again: Compose runs, the cluster still holds the ports.
     assert fleet["oracle2"].check_output("docker compose -p investment-app ps -q --status running") != ""

@@ -26,7 +26,6 @@ BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube
 UNITS = ("kube-etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
          "containerd")
 RECORD = "TASK [investment.orchestration.kube_node : Record the checksums of the installed binaries]"
-GIVE_BACK = sandbox_run.GIVE_BACK
 REMOVE = "TASK [investment.orchestration.kube_node : Remove the units and configuration]"
 
 
@@ -83,7 +82,7 @@ def test_rollback_of_the_edge_alone_is_refused(fleet):
 def test_rollback_killed_then_run_again(fleet, api):
     edge = fleet["aws-seoul"]
     # The banner comes once per host (serial: 1): oracle2's, then aws-seoul's.
-    rc, killed = sandbox_run.interrupted(LOG, "rollback.yml", GIVE_BACK, sandbox_run.kill,
+    rc, killed = sandbox_run.interrupted(LOG, "rollback.yml", sandbox_run.GIVE_BACK, sandbox_run.kill,
                                          "--limit", "oracle2,aws-seoul", occurrence=2)
     assert killed, "rollback.yml never reached aws-seoul's port switch (rc %s)" % rc
     # oracle2's Compose app runs again and the edge already sends api. there.
