@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # All tests, from a fresh Debian bookworm machine (as root): installs what it needs, starts
 # dockerd, builds the sandbox images (cached by content), then runs
-#   1. in the background: the Go builds (Kubernetes, CoreDNS, Flux, Traefik)
+#   1. in the background, one after the other: the Go builds of plan 1 (Kubernetes, CoreDNS;
+#      sandbox/prepare-kube.sh core), of plan 2 (the Flux controllers) and of plan 3 (Traefik)
 #   2. unit tests (pytest, tests/unit); playbook tests without hosts (bad input refused before
 #      any change, syntax checks); the EE context; EKS against moto
 #   3. lint: ansible-lint (production profile), antsibull-changelog lint, ansible-test sanity
 #   4. molecule scenarios that need no Go build (compose, headroom)
-#   5. after the builds: integration tests against a real API server (tests/integration_k8s) and
-#      a real single node (tests/integration_node); the other molecule scenarios, plan3 (its own
-#      containers and network) in the background beside plan1 and plan2
+#   5. once plan 1's builds are done: integration tests against a real API server
+#      (tests/integration_k8s), the plan1 scenario; once Flux is built: a real single node
+#      (tests/integration_node) and the other scenarios; plan3 (its own containers and network)
+#      in the background once Traefik is built, beside plan1 or plan2
 #   (${IO_SCENARIOS:-all under molecule/ but plan1b} selects the scenarios)
 # Each step's log is under $IO_CACHE/logs; the summary at the end gives times and results.
 . "$(dirname "$0")/lib.sh"
@@ -30,12 +32,18 @@ bg_start() { # NAME COMMAND...: a step in the background; bg_wait NAME records i
   local name=$1; shift
   log "$name (in the background, log: $logs/$name.log)"
   bg_start[$name]=$(date +%s)
-  rm -f "$logs/$name.end"
   # the job's own time, not the time until bg_wait
-  rm -f "$logs/$name.rc"
+  rm -f "$logs/$name.end" "$logs/$name.rc"
   ( rc=0; "$@" || rc=$?; date +%s >"$logs/$name.end"; echo "$rc" >"$logs/$name.rc"; exit "$rc" ) \
     >"$logs/$name.log" 2>&1 &
   bg_pid[$name]=$!
+}
+after() { # NAME COMMAND...: waits for the background step NAME, runs COMMAND if NAME passed
+  local name=$1; shift
+  while [ ! -e "$logs/$name.rc" ]; do sleep 5; done
+  [ "$(cat "$logs/$name.rc")" = 0 ] || { echo "$name failed"; return 1; }
+  echo "$name done; running $*"
+  "$@"
 }
 bg_wait() { # NAME
   local name=$1 rc
@@ -59,16 +67,16 @@ for s in $scenarios; do
 done
 
 step setup-host bash scripts/setup-host.sh
-# The Go builds: upstream Kubernetes v1.34.4 (for a real API server on loopback and the
-# single-node Kubernetes of the plans, etcd from Debian), CoreDNS, the Flux controllers and
-# Traefik from the Go module proxy. About 30 min on two cold cores, seconds when cached; niced,
-# in the background from here on (the sandbox images build beside them), while the steps that
-# need none of them run.
-# Traefik (plan 3's scenario only) builds last, while the integration steps and the plan 1 and 2
-# scenarios run: bg_wait build-traefik comes just before the scenarios that need it.
-bg_start build-go bash -c 'bash scripts/build-kube-apiserver.sh &&
-  bash scripts/build-go-images.sh coredns flux-source-controller flux-kustomize-controller'
+# The Go builds, about 35 min on two cold cores, seconds when cached; niced, in the background
+# from here on, while the steps that need none of them run. In order of need: plan 1's
+# (upstream Kubernetes v1.34.4, for a real API server on loopback and the single-node Kubernetes
+# of the plans, etcd from Debian; CoreDNS), plan 2's (the Flux controllers; git's .debs) and
+# plan 3's (Traefik). Each waits for the one before it (after), so they never compete.
+bg_start build-kube bash sandbox/prepare-kube.sh core
 step build-images bash sandbox/build-images.sh
+# (git's .debs are read from the node image just built)
+bg_start build-flux after build-kube bash sandbox/prepare-kube.sh flux
+bg_start build-traefik after build-flux bash scripts/build-go-images.sh traefik
 use_venv
 # module_utils (the logic) must stay >= 90 % covered by the unit tests (whole directory, as imported
 # through the collections/ link); the data file stays out of the checkout.
@@ -89,30 +97,28 @@ for s in "${early[@]}"; do
   [ "$s" = headroom ] || step "molecule-$s" molecule test -s "$s"
 done
 if [ -n "${bg_pid[molecule-headroom]:-}" ]; then bg_wait molecule-headroom; fi
-bg_wait build-go
-bg_start build-traefik bash scripts/build-go-images.sh traefik
-# plan1b has containers and a network of its own (p1b-* on io-plan1b): in the background from
-# here, beside the integration steps and plan1 (beside plan2 it doubled plan2's converge).
-for s in "${late[@]}"; do
-  [ "$s" = plan1b ] || continue
-  bg_start molecule-plan1b molecule test -s plan1b
-done
+bg_wait build-kube
 # A real Kubernetes API server on loopback: manifest_apply and k8s_app_stack against it.
 step k8s-integration python -m pytest -q -p no:cacheprovider tests/integration_k8s
+# plan3 has containers and a network of its own (plan3-data, plan3-worker on io-plan3): in the
+# background once Traefik is built (a failed build fails it), beside plan1 or plan2.
+# plan1b (p1b-* on io-plan1b) too, from here: beside plan2 it made plan2's nodes miss their
+# Ready wait.
+for s in "${late[@]}"; do
+  case $s in
+    plan3) bg_start molecule-plan3 after build-traefik molecule test -s plan3 ;;
+    plan1b) bg_start molecule-plan1b molecule test -s plan1b ;;
+  esac
+done
+# plan 1 needs no Flux: it runs while the Flux controllers build.
+for s in "${late[@]}"; do
+  [ "$s" = plan1 ] && step molecule-plan1 molecule test -s plan1
+done
+bg_wait build-flux
 # A real 1 GiB single node (tools/kube-node) with CoreDNS and Flux.
 step node-integration python -m pytest -q -p no:cacheprovider tests/integration_node
-# plan3 has containers and a network of its own (plan3-data, plan3-worker on io-plan3): it runs
-# in the background beside the other scenarios, once Traefik is built (it waits for that build's
-# result file; a failed build fails it).
 for s in "${late[@]}"; do
-  [ "$s" = plan3 ] || continue
-  # shellcheck disable=SC2016  # expanded by the inner bash
-  bg_start molecule-plan3 bash -c 'while [ ! -e "$1/build-traefik.rc" ]; do sleep 5; done
-    [ "$(cat "$1/build-traefik.rc")" = 0 ] || { echo "the Traefik build failed"; exit 1; }
-    exec molecule test -s plan3' _ "$logs"
-done
-for s in "${late[@]}"; do
-  case $s in plan3|plan1b) ;; *) step "molecule-$s" molecule test -s "$s" ;; esac
+  case $s in plan1|plan1b|plan3) ;; *) step "molecule-$s" molecule test -s "$s" ;; esac
 done
 bg_wait build-traefik
 for s in plan3 plan1b; do
