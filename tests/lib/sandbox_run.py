@@ -57,7 +57,7 @@ def playbook(log, name, *args, timeout=1500):
 def interrupted(log, name, on_line, action, *args, timeout=1500, occurrence=1):
     """PLAYBOOK run with its output streamed; ACTION(proc) runs once, at the OCCURRENCE-th line that
     starts with ON_LINE (a task banner; an include_role task's banner has no role prefix): kill the
-    play (os.killpg(proc.pid, SIGKILL)), restart a host... Returns (rc of that run, whether ACTION
+    play (kill below), restart a host... Returns (rc of that run, whether ACTION
     ran). Once its output has closed the run gets TIMEOUT seconds to end, then it is killed."""
     t0 = time.time()
     proc = subprocess.Popen(command(name, *args), cwd=ROOT, env=env(), stdout=subprocess.PIPE,
@@ -79,11 +79,56 @@ def interrupted(log, name, on_line, action, *args, timeout=1500, occurrence=1):
     return proc.returncode, done
 
 
+def descendants(pid):
+    """Every living process below PID (from /proc), children before grandchildren."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                # pid (comm) state ppid ...: comm may hold spaces and parentheses
+                ppid = int(f.read().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(0), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 def kill(proc):
     """The play's main process and its process group, at once. Not its workers: ansible-core's
     worker processes call setsid(), so a task already handed to a worker runs to its end (as after
     a SIGKILL of ansible-playbook by an operator), and a worker whose result no longer fits the
-    dead play's queue stays blocked until killed (one found after CI, 2026-12-02)."""
+    dead play's queue stays blocked until killed (one found after CI, 2026-12-02). kill_tree is the
+    stricter interruption (a dead controller); the fault tests move to it once every scenario
+    has passed with it."""
+    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def kill_tree(proc):
+    """The play as a dead controller leaves it: its main process and, at the same instant, every
+    worker and what they started (workers call setsid() in ansible-core's
+    executor/process/worker.py, so the main process group alone does not hold them). The main
+    process is stopped first so that it starts no worker while its tree is read; each worker's
+    group (its own session) is killed, then the main group."""
+    try:
+        os.kill(proc.pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return
+    for pid in descendants(proc.pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)  # a session leader's group: the worker and its commands
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.kill(pid, signal.SIGKILL)  # one that is not a group leader
+        except ProcessLookupError:
+            pass
     os.killpg(proc.pid, signal.SIGKILL)
 
 
