@@ -4,7 +4,9 @@ Every AWS call of the tests goes to it: AWS_ENDPOINT_URL (boto3, awscli) and AWS
 amazon.aws/community.aws modules) point at it, and HTTPS_PROXY/HTTP_PROXY point at a closed local
 port, so a call that ignored the endpoint would fail instead of leaving the machine.
 """
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +20,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 if os.path.join(ROOT, "collections") not in sys.path:
     sys.path.insert(0, os.path.join(ROOT, "collections"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import sandbox_run  # noqa: E402  (tests/lib is not a package: kill_tree)
+
+ALLOWED = ["198.51.100.7/32", "203.0.113.0/24"]
+PLAYBOOK = """
+- name: managed_cluster against moto
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  roles:
+    - role: investment.orchestration.managed_cluster
+"""
 
 
 def _die_with_parent():
@@ -87,3 +101,73 @@ def aws(moto):
         return boto3.client(service, endpoint_url=moto["endpoint"], region_name="ap-northeast-2",
                             aws_access_key_id="testing", aws_secret_access_key="testing")
     return client
+
+
+@pytest.fixture(scope="module")
+def network(aws):
+    """A VPC of the module's own: two subnets and a security group for the cluster."""
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.%d.0/24" % i,
+                                 AvailabilityZone="ap-northeast-2" + az)["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    sg = ec2.create_security_group(VpcId=vpc, GroupName="plan3-cluster", Description="plan 3")["GroupId"]
+    return {"subnets": subnets, "security_groups": [sg]}
+
+
+@pytest.fixture(scope="module")
+def run(moto, network, tmp_path_factory):
+    """run(**vars): the managed_cluster role (EKS) against moto, to its end: rc 0 asserted,
+    returns {"changed", "stdout"}. run.interrupted(banner, **vars): the same run killed, as a dead
+    controller (sandbox_run.kill_tree), when its output reaches the task banner; returns
+    (rc, whether the banner came)."""
+    work = tmp_path_factory.mktemp("eks")
+    playbook = work / "site.yml"
+    playbook.write_text(PLAYBOOK)
+    kubedir = work / "kube"
+    times = []
+
+    def command(extra):
+        variables = {
+            "managed_cluster_provider": "eks", "managed_cluster_region": "ap-northeast-2",
+            "managed_cluster_api_allowed_cidrs": ALLOWED,
+            "managed_cluster_eks_subnets": network["subnets"],
+            "managed_cluster_eks_security_groups": network["security_groups"],
+            "managed_cluster_kubeconfig_dir": str(kubedir),
+        }
+        variables.update(extra)
+        (work / "vars.json").write_text(json.dumps(variables))
+        return ["ansible-playbook", str(playbook), "-e", "@" + str(work / "vars.json")]
+
+    def run(**extra):
+        start = time.monotonic()
+        proc = subprocess.run(command(extra), cwd=ROOT, env=moto["env"], capture_output=True, text=True,
+                              timeout=600, check=False)
+        times.append(round(time.monotonic() - start, 1))
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+        recap = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)", proc.stdout)
+        return {"changed": int(recap.group(2)), "stdout": proc.stdout}
+
+    def interrupted(banner, **extra):
+        env = dict(moto["env"], ANSIBLE_NOCOLOR="1")
+        env.pop("ANSIBLE_FORCE_COLOR", None)
+        proc = subprocess.Popen(command(extra), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        seen = False
+        try:
+            for line in proc.stdout:
+                if not seen and line.startswith(banner):
+                    sandbox_run.kill_tree(proc)
+                    seen = True
+            proc.wait(timeout=600)
+        finally:
+            if proc.poll() is None:
+                sandbox_run.kill_tree(proc)
+                proc.wait()
+        return proc.returncode, seen
+
+    run.kubedir = kubedir
+    run.times = times
+    run.interrupted = interrupted
+    yield run
+    print("\nansible-playbook run times (s):", times)

@@ -5,67 +5,13 @@ import os
 import re
 import stat
 import subprocess
-import time
 
 import pytest
 import yaml
 
 from ansible_collections.investment.orchestration.plugins.module_utils.pricing import plan3_stage_cost
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-ALLOWED = ["198.51.100.7/32", "203.0.113.0/24"]
-PLAYBOOK = """
-- name: managed_cluster against moto
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  roles:
-    - role: investment.orchestration.managed_cluster
-"""
-
-
-@pytest.fixture(scope="module")
-def network(aws):
-    ec2 = aws("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.%d.0/24" % i,
-                                 AvailabilityZone="ap-northeast-2" + az)["Subnet"]["SubnetId"]
-               for i, az in ((1, "a"), (2, "b"))]
-    sg = ec2.create_security_group(VpcId=vpc, GroupName="plan3-cluster", Description="plan 3")["GroupId"]
-    return {"subnets": subnets, "security_groups": [sg]}
-
-
-@pytest.fixture(scope="module")
-def run(moto, network, tmp_path_factory):
-    work = tmp_path_factory.mktemp("eks")
-    playbook = work / "site.yml"
-    playbook.write_text(PLAYBOOK)
-    kubedir = work / "kube"
-    times = []
-
-    def run(**extra):
-        variables = {
-            "managed_cluster_provider": "eks", "managed_cluster_region": "ap-northeast-2",
-            "managed_cluster_api_allowed_cidrs": ALLOWED,
-            "managed_cluster_eks_subnets": network["subnets"],
-            "managed_cluster_eks_security_groups": network["security_groups"],
-            "managed_cluster_kubeconfig_dir": str(kubedir),
-        }
-        variables.update(extra)
-        (work / "vars.json").write_text(json.dumps(variables))
-        start = time.monotonic()
-        proc = subprocess.run(["ansible-playbook", str(playbook), "-e", "@" + str(work / "vars.json")],
-                              cwd=ROOT, env=moto["env"], capture_output=True, text=True, timeout=600, check=False)
-        times.append(round(time.monotonic() - start, 1))
-        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-        recap = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)", proc.stdout)
-        return {"changed": int(recap.group(2)), "stdout": proc.stdout}
-
-    run.kubedir = kubedir
-    run.times = times
-    yield run
-    print("\nansible-playbook run times (s):", times)
+ALLOWED = ["198.51.100.7/32", "203.0.113.0/24"]  # as conftest.py's run fixture sets them
 
 
 def attached(iam, role):
