@@ -3,4 +3,4 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
-from sandbox_fleet import DOMAIN, HOSTS, ROLES, SERVICES, compose_ps, fleet, probe_tcp  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+from sandbox_fleet import DOMAIN, HOSTS, ROLES, SERVICES, compose_ps, fleet, nothing_lost, probe_tcp, served_by  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import

@@ -7,29 +7,9 @@ oracle1 counted before and after).
 Times in $IO_CACHE/logs/plan1-rollback-times.jsonl. (That last run once left its pods unavailable
 for 300 s: the kubelet of the 1 GiB node had garbage-collected the imported images the app
 needs, unused while the app ran on Compose; kube_node now keeps imported images.)"""
-import json
-
+import pytest
 import sandbox_run
-from conftest import DOMAIN
-
-API = "http://172.29.10.12/api/quotes"
-
-
-def playbook(name, *args):
-    # Kept for the closing notes: how long a rollback and a cutover take on the sandbox.
-    return sandbox_run.playbook("plan1-rollback-times", name, *args)
-
-
-def served_by(edge):
-    """X-Served-By of the app region's nginx (the edge, on Compose, adds its own after it)."""
-    out = edge.check_output("curl -fsS -i -H 'Host: api.%s' %s", DOMAIN, API)
-    headers, body = out.split("\r\n\r\n", 1)
-    assert json.loads(body)["service"] == "backend"
-    values = {line.split(":", 1)[1].strip() for line in headers.splitlines() if line.lower().startswith("x-served-by")}
-    # The edge (on Compose) adds "compose" after the app's own value; nginx may fold the two
-    # when they are equal, so the app's runtime is "kubernetes" when that appears at all.
-    assert values and values <= {"compose", "kubernetes"}, headers
-    return "kubernetes" if "kubernetes" in values else "compose"
+from conftest import served_by
 
 
 def test_rollback_playbook_returns_the_app_to_compose(fleet):
@@ -62,8 +42,8 @@ def test_failed_cutover_rolls_back_by_itself(fleet):
 STOP_COMPOSE = "TASK [Stop the Compose stack (volumes kept for a rollback)]"
 
 
+@pytest.mark.usefixtures("nothing_lost")  # rows and keys on oracle1 counted before and after
 def test_cutover_again_right_after_the_failed_one_killed_then_run_again(fleet):
-    before = sandbox_run.data_counts(fleet["oracle1"])
     rc, killed = sandbox_run.interrupted("plan1-rollback-times", "plan1.yml", STOP_COMPOSE, sandbox_run.kill)
     assert killed, "plan1.yml never reached the stop of Compose (rc %s)" % rc
     # Killed between the port switch and the stop of Compose: the cluster serves already.
@@ -72,5 +52,3 @@ def test_cutover_again_right_after_the_failed_one_killed_then_run_again(fleet):
     assert rc == 0, out[-3000:]
     assert served_by(fleet["aws-seoul"]) == "kubernetes"
     assert fleet["oracle2"].check_output("docker compose -p investment-app ps -q") == ""
-    after = sandbox_run.data_counts(fleet["oracle1"])
-    sandbox_run.assert_nothing_lost(before, after)

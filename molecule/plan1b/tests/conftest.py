@@ -8,7 +8,7 @@ import testinfra
 from kubernetes import client, config
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
-from sandbox_fleet import DOMAIN, SERVICES, compose_ps  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+from sandbox_fleet import DOMAIN, SERVICES, compose_ps, nothing_lost  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 from sandbox_run import CACHE  # noqa: E402 pylint: disable=wrong-import-position
 
 HOSTS = ("oracle1", "oracle2", "aws-seoul")
