@@ -265,3 +265,53 @@ def test_compose_plugin_of_the_harness_has_the_pinned_checksum(tmp_path):
     assert "ok: [oracle1]" in task and "failed" not in task, out
     after = out.split("Read installed packages", 1)[-1]
     assert "Read installed packages" in out and ("fatal: [oracle1]" in after or CONNECTION_ERROR in after), out
+
+
+# --------------------------------------------------------------------------------------------
+# kube_node's eviction thresholds (the kubelet would not start on a malformed one)
+
+KUBE_NODE_VALIDATE = """
+- name: The single-node Kubernetes's checks
+  hosts: oracle2
+  gather_facts: false
+  tasks:
+    - name: Check the inputs
+      ansible.builtin.include_role:
+        name: investment.orchestration.kube_node
+        tasks_from: validate
+"""
+
+
+def run_kube_node_validate(tmp_path, thresholds):
+    playbook = tmp_path / "kube_node.yml"
+    playbook.write_text(KUBE_NODE_VALIDATE)
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    extra = dict(NOWHERE, kube_node_eviction_hard=thresholds, kube_node_address="172.29.10.12")
+    proc = subprocess.run(["ansible-playbook", str(playbook), "-i", os.path.join(ROOT, "inventories", "sandbox"),
+                           "-e", yaml.safe_dump(extra, default_flow_style=True)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("signal, threshold", [
+    ("imagefs.available", "15"),            # a percentage without its sign
+    ("nodefs.available", "ten%"),
+    ("memory.available", "100MB"),           # not Kubernetes notation
+    ("disk.available", "10%"),               # no such signal
+])
+def test_kube_node_refuses_a_malformed_eviction_threshold(tmp_path, signal, threshold):
+    thresholds = {"memory.available": "100Mi", "nodefs.available": "10%", signal: threshold}
+    rc, out = run_kube_node_validate(tmp_path, thresholds)
+    assert rc != 0, out
+    assert "oracle2: kube_node_eviction_hard['%s'] = '%s'" % (signal, threshold) in " ".join(out.split()), out
+    assert CONNECTION_ERROR not in out, out
+
+
+def test_kube_node_takes_the_sandbox_thresholds(tmp_path):
+    """The sandbox's own thresholds pass the same checks (the run stops at the first task that
+    needs the controller's binaries or a host)."""
+    rc, out = run_kube_node_validate(tmp_path, {"memory.available": "100Mi", "nodefs.available": "2%",
+                                                "imagefs.available": "2%", "nodefs.inodesFree": "5%"})
+    task = out.split("TASK [investment.orchestration.kube_node : Check the eviction thresholds]", 1)[1]
+    task = task.split("TASK [", 1)[0]
+    assert "failed" not in task and "ok: [oracle2]" in task, out
