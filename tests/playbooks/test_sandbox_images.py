@@ -32,9 +32,9 @@ def images_by_host(tmp_path, plan):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = {}
     for line in proc.stdout.splitlines():
-        key, _, value = line.strip().partition(": ")
-        if key == '"msg"' and value.startswith('"IMAGES '):
-            _, host, images = json.loads(value).split(" ", 2)
+        key, sep, value = line.strip().partition(": ")
+        if sep and key == '"msg"' and value.startswith('"IMAGES '):
+            host, images = json.loads(value).split(" ", 2)[1:]
             found[host] = [os.path.basename(i) for i in json.loads(images)]
     assert sorted(found) == ["aws-seoul", "oracle1", "oracle2", "oracle3"], proc.stdout
     return found
