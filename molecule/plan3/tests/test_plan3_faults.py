@@ -9,7 +9,6 @@ converge run again right after it completes and both stacks answer through the i
 counts not lower. Times in $IO_CACHE/logs/plan3-fault-times.jsonl."""
 import json
 import os
-import signal
 import subprocess
 import time
 
@@ -42,7 +41,7 @@ def test_kube_killed_mid_install_then_converge_again(hosts):
                 assert time.time() - t0 < 600, "kube-apiserver did not start within 600 s"
                 time.sleep(1)
         finally:
-            os.killpg(proc.pid, signal.SIGKILL)  # the play and its workers
+            sandbox_run.kill_tree(proc)  # the play and its workers (they call setsid)
             proc.wait()
     sandbox_run.record(LOG, "converge.yml killed once kube-apiserver ran", -9, time.time() - t0)
     worker.run("pkill -9 -x kube-apiserver; pkill -9 -x etcd")
@@ -78,7 +77,7 @@ def test_worker_restarted_mid_converge_then_converge_again(hosts):
         first_rc = proc.wait(timeout=1200)
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            sandbox_run.kill_tree(proc)
             proc.wait()
     assert restarted, "the converge never reached the stacks' apply (rc %s)" % proc.returncode
     sandbox_run.record(LOG, "converge.yml with the restart (its own result)", first_rc, time.time() - t0)
