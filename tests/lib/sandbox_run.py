@@ -104,9 +104,9 @@ def kill(proc):
     """The play's main process and its process group, at once. Not its workers: ansible-core's
     worker processes call setsid(), so a task already handed to a worker runs to its end (as after
     a SIGKILL of ansible-playbook by an operator), and a worker whose result no longer fits the
-    dead play's queue stays blocked until killed (one found after CI, 2026-12-02). kill_tree is the
-    stricter interruption (a dead controller); the fault tests move to it once every scenario
-    has passed with it."""
+    dead play's queue stays blocked until killed (one found after CI, 2026-12-02; another after
+    plan3's, 2026-12-03). kill_tree is the stricter interruption (a dead controller): plan3's
+    fault tests use it; the others move to it once their scenarios have passed with it."""
     os.killpg(proc.pid, signal.SIGKILL)
 
 
