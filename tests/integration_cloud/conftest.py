@@ -149,22 +149,9 @@ def run(moto, network, tmp_path_factory):
         return {"changed": int(recap.group(2)), "stdout": proc.stdout}
 
     def interrupted(banner, **extra):
-        env = dict(moto["env"], ANSIBLE_NOCOLOR="1")
-        env.pop("ANSIBLE_FORCE_COLOR", None)
-        proc = subprocess.Popen(command(extra), cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        seen = False
-        try:
-            for line in proc.stdout:
-                if not seen and line.startswith(banner):
-                    sandbox_run.kill_tree(proc)
-                    seen = True
-            proc.wait(timeout=600)
-        finally:
-            if proc.poll() is None:
-                sandbox_run.kill_tree(proc)
-                proc.wait()
-        return proc.returncode, seen
+        environ = dict(moto["env"], ANSIBLE_NOCOLOR="1")
+        environ.pop("ANSIBLE_FORCE_COLOR", None)
+        return sandbox_run.streamed(command(extra), environ, banner, sandbox_run.kill_tree, timeout=600)
 
     run.kubedir = kubedir
     run.times = times

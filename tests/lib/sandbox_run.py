@@ -54,13 +54,12 @@ def playbook(log, name, *args, timeout=1500):
     return proc.returncode, strip_colour(proc.stdout + proc.stderr)
 
 
-def interrupted(log, name, on_line, action, *args, timeout=1500, occurrence=1):
-    """PLAYBOOK run with its output streamed; ACTION(proc) runs once, at the OCCURRENCE-th line that
-    starts with ON_LINE (a task banner; an include_role task's banner has no role prefix): kill the
-    play (kill below), restart a host... Returns (rc of that run, whether ACTION
-    ran). Once its output has closed the run gets TIMEOUT seconds to end, then it is killed."""
-    t0 = time.time()
-    proc = subprocess.Popen(command(name, *args), cwd=ROOT, env=env(), stdout=subprocess.PIPE,
+def streamed(cmd, environ, on_line, action, timeout=1500, occurrence=1):
+    """CMD (an ansible-playbook run) with its output streamed; ACTION(proc) runs once, at the
+    OCCURRENCE-th line that starts with ON_LINE (colours stripped). Returns (rc, whether ACTION
+    ran). Once its output has closed the run gets TIMEOUT seconds to end, then it is killed with
+    its workers."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=environ, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     done, seen = False, 0
     try:
@@ -73,10 +72,20 @@ def interrupted(log, name, on_line, action, *args, timeout=1500, occurrence=1):
         proc.wait(timeout=timeout)
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            kill_tree(proc)
             proc.wait()
-    record(log, "%s %s interrupted at %s" % (name, " ".join(args), on_line), proc.returncode, time.time() - t0)
     return proc.returncode, done
+
+
+def interrupted(log, name, on_line, action, *args, timeout=1500, occurrence=1):
+    """PLAYBOOK (against the scenario's inventory) run through streamed: ACTION(proc) at the
+    OCCURRENCE-th line that starts with ON_LINE (a task banner; an include_role task's banner has
+    no role prefix): kill the play (kill below), restart a host... Returns (rc of that run,
+    whether ACTION ran); the run is timed into LOG."""
+    t0 = time.time()
+    rc, done = streamed(command(name, *args), env(), on_line, action, timeout=timeout, occurrence=occurrence)
+    record(log, "%s %s interrupted at %s" % (name, " ".join(args), on_line), rc, time.time() - t0)
+    return rc, done
 
 
 def descendants(pid):
